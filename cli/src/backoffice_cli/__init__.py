@@ -1,0 +1,1 @@
+"""Operator CLI, local runner and contract export for Backoffice."""

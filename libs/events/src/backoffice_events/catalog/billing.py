@@ -1,0 +1,183 @@
+"""Events of the receivables side of billing (topic ``backoffice.billing``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from ..money import Money
+from .base import EventModel, register
+from .orders import Part
+from .topics import BILLING
+
+
+class InvoiceLine(Part):
+    line_no: int
+    sku: str
+    description: str = ""
+    quantity: int
+    unit_price: Money
+    discount_percent: Decimal = Decimal(0)
+    vat_rate: Decimal
+    net: Money
+    vat: Money
+    gross: Money
+
+
+class Allocation(Part):
+    invoice_id: str
+    amount: Money
+
+
+class _Invoice(EventModel):
+    topic: ClassVar[str] = BILLING
+    aggregate: ClassVar[str] = "invoice"
+    invoice_id: str
+    customer_id: str
+
+
+@register
+class BillingAccountOpened(EventModel):
+    topic: ClassVar[str] = BILLING
+    aggregate: ClassVar[str] = "billing_account"
+    event_type: ClassVar[str] = "backoffice.billing.account_opened"
+    customer_id: str
+    currency: str
+    payment_terms_days: int
+    credit_limit: Money | None = None
+    dunning_contact: str | None = None
+
+
+@register
+class InvoiceIssued(_Invoice):
+    event_type: ClassVar[str] = "backoffice.billing.invoice_issued"
+    number: str = Field(description="gapless per series and year, e.g. INV-2026-000042")
+    order_id: str
+    shipment_id: str
+    issue_date: dt.date
+    due_date: dt.date
+    currency: str
+    lines: list[InvoiceLine]
+    net: Money
+    vat: Money
+    gross: Money
+
+
+@register
+class PaymentPosted(EventModel):
+    """A payment was received and allocated; what is not allocated is unapplied cash."""
+
+    topic: ClassVar[str] = BILLING
+    aggregate: ClassVar[str] = "payment"
+    event_type: ClassVar[str] = "backoffice.billing.payment_posted"
+    payment_id: str
+    customer_id: str
+    amount: Money
+    received_on: dt.date
+    payer_reference: str | None = None
+    bank_transaction_id: str
+    allocations: list[Allocation]
+    unapplied: Money
+
+
+@register
+class PaymentAllocated(EventModel):
+    """Unapplied cash of a customer was applied to an invoice (automatically or by hand)."""
+
+    topic: ClassVar[str] = BILLING
+    aggregate: ClassVar[str] = "payment"
+    event_type: ClassVar[str] = "backoffice.billing.payment_allocated"
+    payment_id: str
+    customer_id: str
+    invoice_id: str
+    amount: Money
+    manual: bool = False
+    allocated_on: dt.date | None = Field(
+        default=None, description="business date of the allocation (statements at a past date)"
+    )
+
+
+@register
+class PaymentUnallocated(EventModel):
+    """An allocation was reversed by hand; the amount returns to unapplied cash."""
+
+    topic: ClassVar[str] = BILLING
+    aggregate: ClassVar[str] = "payment"
+    event_type: ClassVar[str] = "backoffice.billing.payment_unallocated"
+    payment_id: str
+    customer_id: str
+    invoice_id: str
+    amount: Money
+    reason: str
+    unallocated_on: dt.date | None = Field(
+        default=None, description="business date of the reversal (statements at a past date)"
+    )
+
+
+@register
+class InvoicePaid(_Invoice):
+    event_type: ClassVar[str] = "backoffice.billing.invoice_paid"
+    paid_on: dt.date
+
+
+@register
+class InvoiceOverdue(_Invoice):
+    event_type: ClassVar[str] = "backoffice.billing.invoice_overdue"
+    due_date: dt.date
+    as_of: dt.date
+    open_amount: Money
+
+
+@register
+class DunningNoticeIssued(_Invoice):
+    event_type: ClassVar[str] = "backoffice.billing.dunning_notice_issued"
+    level: int = Field(ge=1)
+    level_name: Literal["reminder", "second_reminder", "final_notice"] | str
+    days_overdue: int
+    as_of: dt.date
+    open_amount: Money
+    contact: str | None = None
+
+
+@register
+class CreditNoteIssued(_Invoice):
+    """Credit against an invoice. ``applied`` reduced the invoice; ``unapplied`` went to the
+    customer's unapplied cash (when the invoice was already paid)."""
+
+    event_type: ClassVar[str] = "backoffice.billing.credit_note_issued"
+    credit_note_id: str
+    number: str
+    net: Money
+    vat: Money
+    gross: Money
+    applied: Money
+    unapplied: Money
+    reason: str
+    remedy_id: str | None = None
+    ticket_id: str | None = None
+    issue_date: dt.date
+
+
+@register
+class InvoiceWrittenOff(_Invoice):
+    event_type: ClassVar[str] = "backoffice.billing.invoice_written_off"
+    amount: Money
+    reason: str
+    written_off_on: dt.date
+
+
+@register
+class RefundIssued(EventModel):
+    """Unapplied cash paid back to the customer."""
+
+    topic: ClassVar[str] = BILLING
+    aggregate: ClassVar[str] = "refund"
+    event_type: ClassVar[str] = "backoffice.billing.refund_issued"
+    refund_id: str
+    customer_id: str
+    amount: Money
+    refunded_on: dt.date
+    reason: str = ""

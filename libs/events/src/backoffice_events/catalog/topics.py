@@ -1,0 +1,14 @@
+"""Topic names, one per bounded context. Keyed by aggregate id; retention forever."""
+
+ORDERS = "backoffice.orders"
+BILLING = "backoffice.billing"
+PAYABLES = "backoffice.payables"
+SUPPORT = "backoffice.support"
+
+EVENT_TOPICS: tuple[str, ...] = (ORDERS, BILLING, PAYABLES, SUPPORT)
+DLQ_SUFFIX = ".dlq"
+
+
+def dlq_topic(topic: str) -> str:
+    """The dead-letter topic for ``topic``."""
+    return topic + DLQ_SUFFIX

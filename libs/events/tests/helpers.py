@@ -1,0 +1,51 @@
+"""Small helpers shared by the events library's integration tests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from backoffice_events.envelope import Envelope
+from backoffice_events.kafka import KafkaConfig
+
+
+async def read_topic(config: KafkaConfig, logical: str, expect: int, timeout_ms: int = 20000) -> list[Any]:
+    """Read a topic from the beginning until ``expect`` records arrived (or time ran out)."""
+    topic = config.topic(logical)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=config.bootstrap_servers,
+        group_id=f"reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        import time
+
+        deadline = time.monotonic() + timeout_ms / 1000
+        while len(records) < expect and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for recs in batch.values():
+                records.extend(recs)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def envelopes(records: list[Any]) -> list[Envelope]:
+    return [Envelope.from_kafka(r.headers, r.value) for r in records]
+
+
+async def end_offsets(config: KafkaConfig, logical: str, partitions: int = 3) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(config.topic(logical), p) for p in range(partitions)]
+        ends = await consumer.end_offsets(tps)
+        return sum(ends.values())
+    finally:
+        await consumer.stop()

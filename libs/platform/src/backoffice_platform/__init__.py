@@ -1,0 +1,1 @@
+"""Shared service glue that is not about events."""

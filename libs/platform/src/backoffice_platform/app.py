@@ -1,0 +1,256 @@
+"""The one app factory: problem responses, auth, correlation ids, body limits, health,
+readiness and Prometheus metrics for every service."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backoffice_events.context import message_context
+from backoffice_events.kafka import KafkaConfig, kafka_reachable
+from backoffice_events.store import EventStore
+
+from .auth import AuthError, KeyRing, Principal, Role, permits
+from .clock import Clock, SystemClock
+from .db import make_engine
+from .metrics import EVENTS_APPENDED, OUTBOX_BACKLOG, REQUEST_LATENCY
+from .problems import PROBLEM_JSON, install_problem_handlers
+from .settings import ServiceSettings
+
+
+@dataclass
+class ServiceContext:
+    """What route handlers need, kept on ``app.state.ctx``."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    store: EventStore
+    clock: Clock
+    keys: KeyRing
+    kafka: KafkaConfig
+    extras: dict[str, Any] = field(default_factory=dict)
+    _kafka_ok: tuple[float, bool] = (0.0, False)
+
+
+def ctx_of(request: Request) -> ServiceContext:
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+def require(*roles: Role, read: bool = False) -> Callable[[Request], Awaitable[Principal]]:
+    """Dependency: authenticate the caller and check one of ``roles`` (auditors pass reads)."""
+
+    async def dependency(request: Request) -> Principal:
+        ctx = ctx_of(request)
+        principal = ctx.keys.authenticate(request.headers.get("x-api-key"))
+        if not permits(principal, roles, read_only=read):
+            raise AuthError(403, f"role(s) {', '.join(sorted(principal.roles))} may not do this")
+        request.state.principal = principal
+        return principal
+
+    return dependency
+
+
+def with_roles(*roles: Role, read: bool = False) -> Any:
+    return Depends(require(*roles, read=read))
+
+
+class RequestGuard:
+    """Pure ASGI middleware: correlation id, body size limit, latency metric."""
+
+    def __init__(self, app: ASGIApp, service: str, max_body: int) -> None:
+        self.app = app
+        self.service = service
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        correlation = headers.get(b"x-correlation-id", b"").decode(errors="ignore")[:100] or str(uuid.uuid4())
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await _send_problem(
+                send,
+                413,
+                "payload-too-large",
+                f"request body of {int(length)} bytes exceeds the limit of {self.max_body}",
+            )
+            return
+        received = 0
+        too_big = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_big
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    too_big = True
+                    raise _BodyTooLarge()
+            return message
+
+        status = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-correlation-id", correlation.encode()),
+                ]
+            await send(message)
+
+        try:
+            with message_context(correlation):
+                await self.app(scope, limited_receive, send_wrapper)
+        except _BodyTooLarge:
+            await _send_problem(
+                send, 413, "payload-too-large", f"request body exceeds the limit of {self.max_body}"
+            )
+            status = 413
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            REQUEST_LATENCY.labels(self.service, scope["method"], path, str(status)).observe(
+                time.perf_counter() - started
+            )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _send_problem(send: Send, status: int, kind: str, detail: str) -> None:
+    import orjson
+
+    body = orjson.dumps(
+        {
+            "type": f"https://backoffice.dev/problems/{kind}",
+            "title": "Payload too large",
+            "status": status,
+            "detail": detail,
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+    keys: KeyRing | None = None,
+    on_startup: Sequence[Callable[[ServiceContext], Awaitable[None]]] = (),
+    version: str = "1.0.0",
+) -> FastAPI:
+    """Build a service's FastAPI app with the platform's conventions."""
+    own_engine = engine is None
+    the_engine = engine or make_engine(settings.resolved_database_url(), settings.db_pool_size)
+    store = EventStore(settings.service_name)
+    store.on_append.append(EVENTS_APPENDED.labels(settings.service_name).inc)
+    ctx = ServiceContext(
+        settings=settings,
+        engine=the_engine,
+        store=store,
+        clock=clock or SystemClock(),
+        keys=keys if keys is not None else KeyRing.from_environment(settings.api_keys_file),
+        kafka=settings.kafka(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in on_startup:
+            await hook(ctx)
+        yield
+        if own_engine:
+            await the_engine.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        responses={"default": {"description": "Problem details (RFC 9457)", "content": {PROBLEM_JSON: {}}}},
+    )
+    app.state.ctx = ctx
+    install_problem_handlers(app)
+    app.add_middleware(RequestGuard, service=settings.service_name, max_body=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Readiness: database and Kafka reachable",
+        responses={503: {"description": "not ready"}},
+    )
+    async def readyz() -> JSONResponse:
+        checks = {"database": await _db_ok(the_engine), "kafka": await _kafka_ok(ctx)}
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        try:
+            async with the_engine.connect() as conn:
+                backlog = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+            OUTBOX_BACKLOG.labels(settings.service_name).set(backlog or 0)
+        except Exception:  # metrics must answer even when the database does not
+            pass
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+async def _db_ok(engine: AsyncEngine) -> bool:
+    try:
+        async with asyncio.timeout(3):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+async def _kafka_ok(ctx: ServiceContext) -> bool:
+    checked_at, ok = ctx._kafka_ok
+    if time.monotonic() - checked_at < 2.0:
+        return ok
+    ok = await kafka_reachable(ctx.kafka, timeout=2.0)
+    ctx._kafka_ok = (time.monotonic(), ok)
+    return ok

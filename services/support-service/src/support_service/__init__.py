@@ -1,0 +1,1 @@
+"""Backoffice support service."""
