@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,24 +159,18 @@ async def _send_problem(send: Send, status: int, kind: str, detail: str) -> None
     await send({"type": "http.response.body", "body": body})
 
 
-def create_service_app(
+def build_context(
     settings: ServiceSettings,
     *,
-    title: str,
-    description: str,
-    routers: Sequence[APIRouter],
     engine: AsyncEngine | None = None,
     clock: Clock | None = None,
     keys: KeyRing | None = None,
-    on_startup: Sequence[Callable[[ServiceContext], Awaitable[None]]] = (),
-    version: str = "1.0.0",
-) -> FastAPI:
-    """Build a service's FastAPI app with the platform's conventions."""
-    own_engine = engine is None
+) -> ServiceContext:
+    """Everything a service's routes, consumers and jobs share."""
     the_engine = engine or make_engine(settings.resolved_database_url(), settings.db_pool_size)
     store = EventStore(settings.service_name)
     store.on_append.append(EVENTS_APPENDED.labels(settings.service_name).inc)
-    ctx = ServiceContext(
+    return ServiceContext(
         settings=settings,
         engine=the_engine,
         store=store,
@@ -186,19 +179,21 @@ def create_service_app(
         kafka=settings.kafka(),
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for hook in on_startup:
-            await hook(ctx)
-        yield
-        if own_engine:
-            await the_engine.dispose()
 
+def create_service_app(
+    ctx: ServiceContext,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    version: str = "1.0.0",
+) -> FastAPI:
+    """Build a service's FastAPI app with the platform's conventions."""
+    settings = ctx.settings
     app = FastAPI(
         title=title,
         description=description,
         version=version,
-        lifespan=lifespan,
         responses={"default": {"description": "Problem details (RFC 9457)", "content": {PROBLEM_JSON: {}}}},
     )
     app.state.ctx = ctx
@@ -216,7 +211,7 @@ def create_service_app(
         responses={503: {"description": "not ready"}},
     )
     async def readyz() -> JSONResponse:
-        checks = {"database": await _db_ok(the_engine), "kafka": await _kafka_ok(ctx)}
+        checks = {"database": await _db_ok(ctx.engine), "kafka": await _kafka_ok(ctx)}
         ready = all(checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
@@ -225,7 +220,7 @@ def create_service_app(
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
         try:
-            async with the_engine.connect() as conn:
+            async with asyncio.timeout(2), ctx.engine.connect() as conn:
                 backlog = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
             OUTBOX_BACKLOG.labels(settings.service_name).set(backlog or 0)
         except Exception:  # metrics must answer even when the database does not

@@ -1,10 +1,11 @@
 import datetime as dt
+from typing import Any
 
 import pytest
+
 from backoffice_events.catalog.orders import OrderShipped, ShippedLine
 from backoffice_events.money import Money
 from backoffice_platform.errors import InvalidInput
-
 from billing_service.domain.accounts import (
     DEFAULT_PAYMENT_TERMS_DAYS,
     BillingAccount,
@@ -13,9 +14,13 @@ from billing_service.domain.accounts import (
 )
 
 
-def test_opened_account_keeps_its_terms_and_computes_due_dates():
+def test_opened_account_keeps_its_terms_and_computes_due_dates() -> None:
     event = open_billing_account(
-        "C1", "EUR", payment_terms_days=14, credit_limit=Money.of("5000", "EUR"), dunning_contact=" ap@c1.example "
+        "C1",
+        "EUR",
+        payment_terms_days=14,
+        credit_limit=Money.of("5000", "EUR"),
+        dunning_contact=" ap@c1.example ",
     )
     account = BillingAccount.rebuild([event])
     assert account.version == 1
@@ -25,7 +30,7 @@ def test_opened_account_keeps_its_terms_and_computes_due_dates():
     assert account.due_date(dt.date(2026, 1, 25)) == dt.date(2026, 2, 8)
 
 
-def test_first_shipment_opens_a_net_30_account_in_the_order_currency():
+def test_first_shipment_opens_a_net_30_account_in_the_order_currency() -> None:
     shipped = OrderShipped(
         order_id="O1",
         shipment_id="S1",
@@ -49,11 +54,15 @@ def test_first_shipment_opens_a_net_30_account_in_the_order_currency():
         ({"payment_terms_days": -1}, "terms-out-of-range", "payment_terms_days"),
         ({"payment_terms_days": 366}, "terms-out-of-range", "payment_terms_days"),
         ({"credit_limit": Money.of("10", "USD")}, "currency-mismatch", "credit_limit.currency"),
-        ({"credit_limit": Money(Money.of("1", "EUR").amount / 1000, "EUR")}, "too-many-decimals", "credit_limit.amount"),
+        (
+            {"credit_limit": Money(Money.of("1", "EUR").amount / 1000, "EUR")},
+            "too-many-decimals",
+            "credit_limit.amount",
+        ),
         ({"credit_limit": Money.of("-1", "EUR")}, "amount-negative", "credit_limit.amount"),
     ],
 )
-def test_account_rules(kwargs, rule, field):
+def test_account_rules(kwargs: dict[str, Any], rule: str, field: str) -> None:
     args = {"customer_id": "C1", "currency": "EUR", **kwargs}
     with pytest.raises(InvalidInput) as caught:
         open_billing_account(**args)
@@ -61,7 +70,7 @@ def test_account_rules(kwargs, rule, field):
     assert caught.value.field == field
 
 
-def test_account_stream_has_exactly_one_opening():
+def test_account_stream_has_exactly_one_opening() -> None:
     event = open_billing_account("C1", "EUR")
     with pytest.raises(ValueError):
         BillingAccount.rebuild([])

@@ -1,10 +1,16 @@
 import datetime as dt
 
 import pytest
-from backoffice_events.catalog.billing import Allocation, InvoicePaid, PaymentAllocated, PaymentPosted, PaymentUnallocated
+
+from backoffice_events.catalog.billing import (
+    Allocation,
+    InvoicePaid,
+    PaymentAllocated,
+    PaymentPosted,
+    PaymentUnallocated,
+)
 from backoffice_events.money import Money
 from backoffice_platform.errors import InvalidInput
-
 from billing_service.domain.accounts import BillingAccount, open_billing_account
 from billing_service.domain.invoices import OpenInvoice
 from billing_service.domain.payments import (
@@ -22,7 +28,9 @@ def eur(amount: str) -> Money:
     return Money.of(amount, "EUR")
 
 
-def open_invoice(invoice_id: str, open_amount: str, due: str, issued: str = "2026-03-01", number: str | None = None) -> OpenInvoice:
+def open_invoice(
+    invoice_id: str, open_amount: str, due: str, issued: str = "2026-03-01", number: str | None = None
+) -> OpenInvoice:
     return OpenInvoice(
         invoice_id=invoice_id,
         number=number or f"INV-2026-{invoice_id[1:].zfill(6)}",
@@ -41,31 +49,31 @@ def amounts(allocations: list[Allocation]) -> list[tuple[str, Money]]:
     return [(a.invoice_id, a.amount) for a in allocations]
 
 
-def test_exact_payment_settles_the_invoice():
+def test_exact_payment_settles_the_invoice() -> None:
     allocations, unapplied = allocate_payment(eur("100.00"), None, [A])
     assert amounts(allocations) == [("I1", eur("100.00"))]
     assert unapplied.is_zero
 
 
-def test_partial_payment_leaves_the_rest_open():
+def test_partial_payment_leaves_the_rest_open() -> None:
     allocations, unapplied = allocate_payment(eur("40.00"), None, [A])
     assert amounts(allocations) == [("I1", eur("40.00"))]
     assert unapplied.is_zero
 
 
-def test_overpayment_leaves_unapplied_cash():
+def test_overpayment_leaves_unapplied_cash() -> None:
     allocations, unapplied = allocate_payment(eur("250.00"), None, [A, B, C])
     assert amounts(allocations) == [("I2", eur("50.00")), ("I1", eur("100.00")), ("I3", eur("30.00"))]
     assert unapplied == eur("70.00")
 
 
-def test_without_reference_oldest_due_first_across_several_invoices():
+def test_without_reference_oldest_due_first_across_several_invoices() -> None:
     allocations, unapplied = allocate_payment(eur("120.00"), None, [A, C, B])
     assert amounts(allocations) == [("I2", eur("50.00")), ("I1", eur("70.00"))]
     assert unapplied.is_zero
 
 
-def test_due_date_ties_are_broken_by_issue_date_then_number():
+def test_due_date_ties_are_broken_by_issue_date_then_number() -> None:
     x = open_invoice("I7", "10", "2026-04-01", issued="2026-03-02", number="INV-2026-000007")
     y = open_invoice("I8", "10", "2026-04-01", issued="2026-03-01", number="INV-2026-000009")
     z = open_invoice("I9", "10", "2026-04-01", issued="2026-03-01", number="INV-2026-000008")
@@ -73,37 +81,40 @@ def test_due_date_ties_are_broken_by_issue_date_then_number():
     assert amounts(allocations) == [("I9", eur("10")), ("I8", eur("10")), ("I7", eur("5"))]
 
 
-def test_reference_naming_an_invoice_pays_it_first_then_oldest_due():
+def test_reference_naming_an_invoice_pays_it_first_then_oldest_due() -> None:
     allocations, unapplied = allocate_payment(eur("120.00"), "payment for inv-2026-000003, thanks", [A, B, C])
     assert amounts(allocations) == [("I3", eur("30.00")), ("I2", eur("50.00")), ("I1", eur("40.00"))]
     assert unapplied.is_zero
 
 
-def test_reference_can_name_the_invoice_id_and_several_invoices_in_order():
+def test_reference_can_name_the_invoice_id_and_several_invoices_in_order() -> None:
     x = OpenInvoice("a1b2-c3", "INV-2026-000100", dt.date(2026, 3, 1), dt.date(2026, 4, 1), eur("10"))
     assert invoices_named_in("REF A1B2-C3", [x]) == [x]
-    assert [i.invoice_id for i in invoices_named_in("INV-2026-000003/INV-2026-000001", [A, B, C])] == ["I3", "I1"]
+    assert [i.invoice_id for i in invoices_named_in("INV-2026-000003/INV-2026-000001", [A, B, C])] == [
+        "I3",
+        "I1",
+    ]
 
 
-def test_reference_must_name_the_whole_number():
+def test_reference_must_name_the_whole_number() -> None:
     longer = open_invoice("I4", "10", "2026-04-01", number="INV-2026-0000031")
     assert invoices_named_in("INV-2026-0000031", [C, longer]) == [longer]
     assert invoices_named_in("XINV-2026-000003", [C]) == []
     assert invoices_named_in(None, [C]) == []
 
 
-def test_reference_to_an_invoice_that_is_not_open_falls_back_to_oldest_due():
+def test_reference_to_an_invoice_that_is_not_open_falls_back_to_oldest_due() -> None:
     allocations, _ = allocate_payment(eur("10"), "INV-2026-000099", [A, B])
     assert amounts(allocations) == [("I2", eur("10"))]
 
 
-def test_reference_with_less_than_the_named_invoice_pays_it_partly():
+def test_reference_with_less_than_the_named_invoice_pays_it_partly() -> None:
     allocations, unapplied = allocate_payment(eur("60"), "INV-2026-000001", [A, B])
     assert amounts(allocations) == [("I1", eur("60"))]
     assert unapplied.is_zero
 
 
-def test_unapplied_cash_is_applied_later_oldest_due_first():
+def test_unapplied_cash_is_applied_later_oldest_due_first() -> None:
     allocations, rest = apply_unapplied_cash(eur("60"), [C, B])
     assert amounts(allocations) == [("I2", eur("50")), ("I3", eur("10"))]
     assert rest.is_zero
@@ -115,8 +126,10 @@ def account() -> BillingAccount:
     return BillingAccount.opened(open_billing_account("C1", "EUR"))
 
 
-def test_post_payment_records_allocations_unapplied_and_paid_invoices():
-    events = post_payment(account(), "P1", eur("170.00"), RECEIVED, "BANK-1", [A, B], payer_reference="INV-2026-000001")
+def test_post_payment_records_allocations_unapplied_and_paid_invoices() -> None:
+    events = post_payment(
+        account(), "P1", eur("170.00"), RECEIVED, "BANK-1", [A, B], payer_reference="INV-2026-000001"
+    )
     posted = events[0]
     assert isinstance(posted, PaymentPosted)
     assert posted.customer_id == "C1"
@@ -128,7 +141,7 @@ def test_post_payment_records_allocations_unapplied_and_paid_invoices():
     ]
 
 
-def test_partial_payment_does_not_mark_the_invoice_paid():
+def test_partial_payment_does_not_mark_the_invoice_paid() -> None:
     events = post_payment(account(), "P1", eur("99.99"), RECEIVED, "BANK-1", [A])
     assert len(events) == 1
 
@@ -142,25 +155,27 @@ def test_partial_payment_does_not_mark_the_invoice_paid():
         (Money(eur("1").amount / 1000, "EUR"), "too-many-decimals", "amount.amount"),
     ],
 )
-def test_payment_validation(amount, rule, field):
+def test_payment_validation(amount: Money, rule: str, field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         post_payment(account(), "P1", amount, RECEIVED, "BANK-1", [A])
     assert (caught.value.rule, caught.value.field) == (rule, field)
 
 
-def test_payment_needs_a_bank_transaction():
+def test_payment_needs_a_bank_transaction() -> None:
     with pytest.raises(InvalidInput) as caught:
         post_payment(account(), "P1", eur("1"), RECEIVED, " ", [A])
     assert caught.value.rule == "bank-transaction-required"
 
 
-def test_payment_state_rebuilds_from_its_stream():
+def test_payment_state_rebuilds_from_its_stream() -> None:
     posted = post_payment(account(), "P1", eur("120"), RECEIVED, "BANK-1", [B])[0]
     payment = Payment.rebuild(
         [
             posted,
             PaymentAllocated(payment_id="P1", customer_id="C1", invoice_id="I1", amount=eur("70")),
-            PaymentUnallocated(payment_id="P1", customer_id="C1", invoice_id="I2", amount=eur("50"), reason="wrong"),
+            PaymentUnallocated(
+                payment_id="P1", customer_id="C1", invoice_id="I2", amount=eur("50"), reason="wrong"
+            ),
         ]
     )
     assert payment.version == 3

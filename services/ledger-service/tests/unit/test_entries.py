@@ -91,6 +91,25 @@ def test_line_carries_exactly_one_positive_side(debit: Decimal, credit: Decimal)
     assert caught.value.rule == "line-amount-invalid"
 
 
+def test_line_amounts_must_be_decimals() -> None:
+    with pytest.raises(PostingError, match="non-negative Decimal"):
+        JournalLine(account="1000", debit=1.5, currency="EUR")  # type: ignore[arg-type]
+
+
+def test_lines_handed_in_as_a_list_are_frozen_into_a_tuple() -> None:
+    lines = [dr("1000", "1.00"), cr("4000", "1.00")]
+    e = JournalEntry(
+        entry_id="e",
+        event_id="ev",
+        event_type="t",
+        posted_on=dt.date(2026, 1, 1),
+        description="",
+        lines=lines,  # type: ignore[arg-type]
+    )
+    lines.append(dr("1000", "5.00"))
+    assert isinstance(e.lines, tuple) and len(e.lines) == 2
+
+
 def test_line_amount_scale_follows_currency() -> None:
     with pytest.raises(PostingError) as caught:
         JournalLine(account="1000", debit=Decimal("1.5"), currency="JPY")

@@ -147,14 +147,16 @@ class UnappliedCash:
         return self._allocated.get((source_id, invoice_id), self._zero)
 
     # deciding ----------------------------------------------------------------------
-    def apply_to(self, open_invoices: Sequence[OpenInvoice], on: dt.date) -> list[EventModel]:
+    def apply_to(
+        self, open_invoices: Sequence[OpenInvoice], on: dt.date
+    ) -> list[PaymentAllocated | InvoicePaid]:
         """Apply all unapplied cash to open invoices automatically, oldest cash to oldest due invoice.
 
         Returns ``PaymentAllocated`` (``manual=False``) per source and invoice, each followed by
         ``InvoicePaid`` when it settles the invoice. Nothing when there is no cash or nothing open.
         """
         remaining = list(open_invoices)
-        events: list[EventModel] = []
+        events: list[PaymentAllocated | InvoicePaid] = []
         for source in self.sources:
             allocations, _ = apply_unapplied_cash(source.unapplied, remaining)
             settled = {
@@ -176,7 +178,9 @@ class UnappliedCash:
             ]
         return events
 
-    def allocate(self, source_id: str, invoice: Invoice, amount: Money, on: dt.date) -> list[EventModel]:
+    def allocate(
+        self, source_id: str, invoice: Invoice, amount: Money, on: dt.date
+    ) -> list[PaymentAllocated | InvoicePaid]:
         """Allocate unapplied cash of one source to one invoice by hand.
 
         Returns ``PaymentAllocated`` (``manual=True``), plus ``InvoicePaid`` if it settles the invoice.
@@ -190,7 +194,7 @@ class UnappliedCash:
 
     def unallocate(
         self, source_id: str, invoice: Invoice, amount: Money, reason: str, on: dt.date
-    ) -> list[EventModel]:
+    ) -> PaymentUnallocated:
         """Take back (part of) an allocation by hand; the amount returns to unapplied cash.
 
         Rules: ``invoice-of-other-customer``, ``currency-mismatch``, ``amount-not-positive``,
@@ -212,16 +216,14 @@ class UnappliedCash:
                 field="amount",
                 rule="unallocation-exceeds-allocated",
             )
-        return [
-            PaymentUnallocated(
-                payment_id=source_id,
-                customer_id=self.customer_id,
-                invoice_id=invoice.invoice_id,
-                amount=amount,
-                reason=reason,
-                unallocated_on=on,
-            )
-        ]
+        return PaymentUnallocated(
+            payment_id=source_id,
+            customer_id=self.customer_id,
+            invoice_id=invoice.invoice_id,
+            amount=amount,
+            reason=reason,
+            unallocated_on=on,
+        )
 
     def reallocate(
         self,
@@ -231,7 +233,7 @@ class UnappliedCash:
         amount: Money,
         reason: str,
         on: dt.date,
-    ) -> list[EventModel]:
+    ) -> list[PaymentUnallocated | PaymentAllocated | InvoicePaid]:
         """Move an allocation from one invoice to another: ``PaymentUnallocated`` then ``PaymentAllocated``.
 
         Same rules as ``unallocate`` and ``allocate`` (the moved amount counts as available),
@@ -244,7 +246,7 @@ class UnappliedCash:
         taken_back = self.unallocate(source_id, from_invoice, amount, reason, on)
         self._check_invoice(to_invoice)
         available = self.source(source_id).unapplied + amount
-        return [*taken_back, *self._allocate(source_id, to_invoice, amount, on, available=available)]
+        return [taken_back, *self._allocate(source_id, to_invoice, amount, on, available=available)]
 
     def _check_invoice(self, invoice: Invoice) -> None:
         if invoice.customer_id != self.customer_id:
@@ -262,7 +264,7 @@ class UnappliedCash:
 
     def _allocate(
         self, source_id: str, invoice: Invoice, amount: Money, on: dt.date, *, available: Money
-    ) -> list[EventModel]:
+    ) -> list[PaymentAllocated | InvoicePaid]:
         if amount > available:
             raise DomainError(
                 f"{source_id} has only {available} unapplied",
@@ -276,7 +278,9 @@ class UnappliedCash:
                 field="amount",
                 rule="allocation-exceeds-open-amount",
             )
-        events: list[EventModel] = [self._allocated_event(source_id, invoice.invoice_id, amount, on, True)]
+        events: list[PaymentAllocated | InvoicePaid] = [
+            self._allocated_event(source_id, invoice.invoice_id, amount, on, True)
+        ]
         if amount == open_invoice.open_amount:
             events.append(
                 InvoicePaid(invoice_id=invoice.invoice_id, customer_id=self.customer_id, paid_on=on)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from backoffice_events.catalog.base import EventModel
 from backoffice_events.catalog.billing import DunningNoticeIssued, InvoiceOverdue
 from backoffice_platform.errors import InvalidInput
 
@@ -68,7 +67,7 @@ class DunningPolicy:
 
 def collections_due(
     invoice: Invoice, as_of: dt.date, policy: DunningPolicy | None = None, contact: str | None = None
-) -> list[EventModel]:
+) -> list[InvoiceOverdue | DunningNoticeIssued]:
     """What the collections run owes this invoice at ``as_of``.
 
     * ``InvoiceOverdue`` once, the first time the invoice is open and ``as_of`` is after its due date.
@@ -86,7 +85,7 @@ def collections_due(
         return []
     days = invoice.days_overdue(as_of)
     open_amount = invoice.open_amount
-    events: list[EventModel] = []
+    events: list[InvoiceOverdue | DunningNoticeIssued] = []
     if not invoice.overdue:
         events.append(
             InvoiceOverdue(

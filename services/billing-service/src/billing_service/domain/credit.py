@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from backoffice_events.catalog.base import EventModel
 from backoffice_events.catalog.billing import CreditNoteIssued, InvoicePaid, InvoiceWrittenOff, RefundIssued
 from backoffice_events.money import Money
 from backoffice_platform.errors import DomainError
@@ -24,7 +23,7 @@ def issue_credit_note(
     issue_date: dt.date,
     remedy_id: str | None = None,
     ticket_id: str | None = None,
-) -> list[EventModel]:
+) -> list[CreditNoteIssued | InvoicePaid]:
     """Credit (part of) an invoice.
 
     The VAT share follows the invoice's own VAT/gross ratio, rounded half up:
@@ -73,7 +72,7 @@ def issue_credit_note(
         ticket_id=ticket_id,
         issue_date=issue_date,
     )
-    events: list[EventModel] = [credit]
+    events: list[CreditNoteIssued | InvoicePaid] = [credit]
     if applied.is_positive and applied == open_amount:
         events.append(
             InvoicePaid(invoice_id=invoice.invoice_id, customer_id=invoice.customer_id, paid_on=issue_date)

@@ -115,7 +115,7 @@ def post_payment(
     bank_transaction_id: str,
     open_invoices: Sequence[OpenInvoice],
     payer_reference: str | None = None,
-) -> list[EventModel]:
+) -> list[PaymentPosted | InvoicePaid]:
     """Post a payment received from the account's customer and allocate it.
 
     Returns ``PaymentPosted`` (with its allocations and unapplied rest) followed by an

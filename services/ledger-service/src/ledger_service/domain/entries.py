@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NoReturn
 
 from backoffice_events.money import MINOR_UNITS, Money
 
@@ -29,6 +30,15 @@ def _decimals(amount: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+def _fits(amount: Decimal, minor_units: int) -> bool:
+    """A finite, positive Decimal with no more decimals than ``minor_units``."""
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or Infinity
+        return False
+    # "1.500" has exponent -3 yet fits 2 decimals; only then is normalising worth it.
+    return amount > 0 and (exponent >= -minor_units or _decimals(amount) <= minor_units)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JournalLine:
     """One side of an entry: a non-negative amount on exactly one of debit or credit.
@@ -44,6 +54,30 @@ class JournalLine:
     party_id: str | None = None
 
     def __post_init__(self) -> None:
+        # One cheap test passes the usual valid line (the ledger rebuild posts many of them);
+        # only a line that fails it pays for finding out exactly what is wrong.
+        minor = MINOR_UNITS.get(self.currency)
+        debit, credit = self.debit, self.credit
+        if (
+            minor is None
+            or not self.account
+            or not isinstance(debit, Decimal)
+            or not isinstance(credit, Decimal)
+            or (self.party_kind is None) != (self.party_id is None)
+            or self.party_id == ""
+        ):
+            self._refuse()
+        if credit.is_zero() and not debit.is_zero():
+            amount = debit
+        elif debit.is_zero() and not credit.is_zero():
+            amount = credit
+        else:
+            self._refuse()
+        if not _fits(amount, minor):
+            self._refuse()
+
+    def _refuse(self) -> NoReturn:
+        """Raise the ``PostingError`` that says what is wrong with this line."""
         if not self.account:
             raise PostingError("journal line has no account", rule="account-missing", field="account")
         if self.currency not in MINOR_UNITS:
@@ -72,12 +106,11 @@ class JournalLine:
                 f" (debit {self.debit}, credit {self.credit})",
                 rule="line-amount-invalid",
             )
-        if (self.party_kind is None) != (self.party_id is None) or self.party_id == "":
-            raise PostingError(
-                f"line on account {self.account} names a party kind without an id or vice versa",
-                rule="party-incomplete",
-                field="party_id",
-            )
+        raise PostingError(
+            f"line on account {self.account} names a party kind without an id or vice versa",
+            rule="party-incomplete",
+            field="party_id",
+        )
 
     @classmethod
     def debiting(
@@ -143,7 +176,18 @@ def totals_by_currency(lines: Iterable[JournalLine]) -> list[CurrencyTotal]:
     return [CurrencyTotal(currency, d, c) for currency, (d, c) in sorted(sums.items())]
 
 
-def _check_lines_balance(lines: Iterable[JournalLine], what: str) -> None:
+def _check_lines_balance(lines: Sequence[JournalLine], what: str) -> None:
+    # Fast path for the usual single-currency entry.
+    currency = lines[0].currency if lines else ""
+    debit = credit = _ZERO
+    for line in lines:
+        if line.currency != currency:
+            break
+        debit += line.debit
+        credit += line.credit
+    else:
+        if debit == credit:
+            return
     unbalanced = [total for total in totals_by_currency(lines) if total.net != 0]
     if unbalanced:
         detail = "; ".join(f"{t.currency} debits {t.debit} != credits {t.credit}" for t in unbalanced)
@@ -162,6 +206,8 @@ class JournalEntry:
     lines: tuple[JournalLine, ...]
 
     def __post_init__(self) -> None:
+        if not isinstance(self.lines, tuple):  # a list handed in would stay mutable
+            object.__setattr__(self, "lines", tuple(self.lines))
         if not self.entry_id or not self.event_id:
             raise PostingError("journal entry needs an entry id and an event id", rule="entry-id-missing")
         if not self.lines:

@@ -25,8 +25,9 @@ adapter to dead-letter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from backoffice_events.catalog.base import EventModel
 from backoffice_events.catalog.billing import (
@@ -34,6 +35,7 @@ from backoffice_events.catalog.billing import (
     CreditNoteIssued,
     DunningNoticeIssued,
     InvoiceIssued,
+    InvoiceLine,
     InvoiceOverdue,
     InvoicePaid,
     InvoiceWrittenOff,
@@ -43,17 +45,20 @@ from backoffice_events.catalog.billing import (
     RefundIssued,
 )
 from backoffice_events.catalog.payables import (
+    BillLine,
     SupplierBillApproved,
     SupplierBillReceived,
     SupplierBillRejected,
     SupplierPaymentMade,
     SupplierRegistered,
 )
-from backoffice_events.money import Money
+from backoffice_events.money import Money, format_amount
 
-from .accounts import DEFAULT_CHART, AccountRole, ChartOfAccounts, PartyKind, Side
+from .accounts import DEFAULT_CHART, AccountRole, ChartOfAccounts, PartyKind
 from .entries import JournalEntry, JournalLine, entry_id_for
 from .errors import PostingError
+
+_ZERO = Decimal(0)
 
 POSTED: tuple[type[EventModel], ...] = (
     InvoiceIssued,
@@ -106,31 +111,35 @@ class _Draft:
     """Lines being collected for one event, before they are split per currency."""
 
     description: str
-    lines: list[tuple[str, Side, Money, PartyKind | None, str | None]] = field(default_factory=list)
+    lines: list[JournalLine] = field(default_factory=list)
 
     def debit(self, account: str, amount: Money, party: tuple[PartyKind, str] | None = None) -> None:
-        self._add(account, Side.DEBIT, amount, party)
+        self._add(account, amount.amount, amount.currency, party)
 
     def credit(self, account: str, amount: Money, party: tuple[PartyKind, str] | None = None) -> None:
-        self._add(account, Side.CREDIT, amount, party)
+        self._add(account, -amount.amount, amount.currency, party)
 
-    def _add(self, account: str, side: Side, amount: Money, party: tuple[PartyKind, str] | None) -> None:
-        if amount.is_zero:
+    def _add(self, account: str, net: Decimal, currency: str, party: tuple[PartyKind, str] | None) -> None:
+        # ``net`` is debit-positive, so a negative amount on one side lands on the other
+        # (e.g. a bill whose credit lines outweigh its charges for one expense account).
+        if net == 0:
             return  # e.g. a 0 % VAT line or nothing unapplied: no line at all
-        if amount.amount < 0:
-            # A negative amount on one side is a positive amount on the other (e.g. a bill
-            # whose credit lines outweigh its charges for one expense account).
-            side = Side.CREDIT if side is Side.DEBIT else Side.DEBIT
-            amount = -amount
         kind, party_id = party if party else (None, None)
-        self.lines.append((account, side, amount, kind, party_id))
+        self.lines.append(
+            JournalLine(
+                account=account,
+                debit=net if net > 0 else _ZERO,
+                credit=-net if net < 0 else _ZERO,
+                currency=currency,
+                party_kind=kind,
+                party_id=party_id,
+            )
+        )
 
     def entries(self, event: EventModel, event_id: str, posted_on: dt.date) -> list[JournalEntry]:
         by_currency: dict[str, list[JournalLine]] = {}
-        for account, side, amount, kind, party_id in self.lines:
-            make = JournalLine.debiting if side is Side.DEBIT else JournalLine.crediting
-            line = make(account, amount, party_kind=kind, party_id=party_id)
-            by_currency.setdefault(amount.currency, []).append(line)
+        for line in self.lines:
+            by_currency.setdefault(line.currency, []).append(line)
         return [
             JournalEntry(
                 entry_id=entry_id_for(event_id, currency),
@@ -207,25 +216,59 @@ def _not_negative(amount: Money, field: str) -> Money:
 
 
 def _positive(amount: Money, field: str) -> Money:
-    if not amount.is_positive:
+    if not amount.amount > 0:
         raise PostingError(f"{field} {amount} must be positive", rule="amount-not-positive", field=field)
     return amount
 
 
-def _total(amounts: Iterable[Money], currency: str) -> Money:
-    total = Money.zero(currency)
-    for amount in amounts:
-        total = total + amount  # currencies were checked already
-    return total
-
-
-def _must_equal(actual: Money, expected: Money, rule: str, detail: str, field: str) -> None:
-    if actual.amount != expected.amount:
-        raise PostingError(f"{detail}: {actual} != {expected}", rule=rule, field=field)
+def _must_equal(
+    actual: Decimal, expected: Decimal, currency: str, rule: str, detail: str, field: str
+) -> None:
+    if actual != expected:
+        raise PostingError(
+            f"{detail}: {format_amount(actual, currency)} != {format_amount(expected, currency)} {currency}",
+            rule=rule,
+            field=field,
+        )
 
 
 def _check_net_vat_gross(net: Money, vat: Money, gross: Money, where: str, field: str) -> None:
-    _must_equal(net + vat, gross, "totals-inconsistent", f"{where} net + vat != gross", field)
+    _must_equal(
+        net.amount + vat.amount,
+        gross.amount,
+        gross.currency,
+        "totals-inconsistent",
+        f"{where} net + vat != gross",
+        field,
+    )
+
+
+def _check_lines(
+    lines: Sequence[InvoiceLine | BillLine], currency: str, net: Money, vat: Money, gross: Money, what: str
+) -> None:
+    """Every line in ``currency`` with net + vat == gross, and the lines adding up to the totals."""
+    net_sum = vat_sum = gross_sum = _ZERO
+    for i, line in enumerate(lines):
+        where = f"lines[{i}]"
+        _check_net_vat_gross(
+            _in_currency(line.net, currency, f"{where}.net"),
+            _in_currency(line.vat, currency, f"{where}.vat"),
+            _in_currency(line.gross, currency, f"{where}.gross"),
+            f"{what} line {line.line_no}",
+            f"{where}.gross",
+        )
+        net_sum += line.net.amount
+        vat_sum += line.vat.amount
+        gross_sum += line.gross.amount
+    for name, line_sum, total in (("net", net_sum, net), ("vat", vat_sum, vat), ("gross", gross_sum, gross)):
+        _must_equal(
+            line_sum,
+            total.amount,
+            currency,
+            "totals-inconsistent",
+            f"sum of line {name} != {what} {name}",
+            name,
+        )
 
 
 # rules ------------------------------------------------------------------------------
@@ -245,18 +288,7 @@ def _invoice_issued(event: InvoiceIssued, chart: ChartOfAccounts) -> _Draft:
     vat = _not_negative(_in_currency(event.vat, currency, "vat"), "vat")
     gross = _not_negative(_in_currency(event.gross, currency, "gross"), "gross")
     _check_net_vat_gross(net, vat, gross, "invoice", "gross")
-    for i, line in enumerate(event.lines):
-        where = f"lines[{i}]"
-        _check_net_vat_gross(
-            _in_currency(line.net, currency, f"{where}.net"),
-            _in_currency(line.vat, currency, f"{where}.vat"),
-            _in_currency(line.gross, currency, f"{where}.gross"),
-            f"invoice line {line.line_no}",
-            f"{where}.gross",
-        )
-    for name, total in (("net", net), ("vat", vat), ("gross", gross)):
-        line_sum = _total((getattr(line, name) for line in event.lines), currency)
-        _must_equal(line_sum, total, "totals-inconsistent", f"sum of line {name} != invoice {name}", name)
+    _check_lines(event.lines, currency, net, vat, gross, "invoice")
 
     draft = _Draft(f"Invoice {event.number} ({event.invoice_id}) to customer {event.customer_id}")
     draft.debit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), gross, _customer(event.customer_id))
@@ -269,13 +301,14 @@ def _payment_posted(event: PaymentPosted, chart: ChartOfAccounts) -> _Draft:
     currency = event.amount.currency
     amount = _positive(event.amount, "amount")
     unapplied = _not_negative(_in_currency(event.unapplied, currency, "unapplied"), "unapplied")
-    allocated = Money.zero(currency)
+    allocated = _ZERO
     for i, allocation in enumerate(event.allocations):
         where = f"allocations[{i}].amount"
-        allocated = allocated + _positive(_in_currency(allocation.amount, currency, where), where)
+        allocated += _positive(_in_currency(allocation.amount, currency, where), where).amount
     _must_equal(
-        allocated + unapplied,
-        amount,
+        allocated + unapplied.amount,
+        amount.amount,
+        currency,
         "allocation-inconsistent",
         "allocations + unapplied != payment amount",
         "unapplied",
@@ -284,7 +317,7 @@ def _payment_posted(event: PaymentPosted, chart: ChartOfAccounts) -> _Draft:
     customer = _customer(event.customer_id)
     draft = _Draft(f"Payment {event.payment_id} from customer {event.customer_id}")
     draft.debit(chart.code_for(AccountRole.CASH), amount)
-    draft.credit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), allocated, customer)
+    draft.credit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), Money(allocated, currency), customer)
     draft.credit(chart.code_for(AccountRole.UNAPPLIED_CASH), unapplied, customer)
     return draft
 
@@ -322,8 +355,9 @@ def _credit_note_issued(event: CreditNoteIssued, chart: ChartOfAccounts) -> _Dra
     unapplied = _not_negative(_in_currency(event.unapplied, currency, "unapplied"), "unapplied")
     _check_net_vat_gross(net, vat, gross, "credit note", "gross")
     _must_equal(
-        applied + unapplied,
-        gross,
+        applied.amount + unapplied.amount,
+        gross.amount,
+        currency,
         "totals-inconsistent",
         "credit note applied + unapplied != gross",
         "applied",
@@ -363,34 +397,23 @@ def _supplier_bill_approved(event: SupplierBillApproved, chart: ChartOfAccounts)
     vat = _not_negative(_in_currency(event.vat, currency, "vat"), "vat")
     gross = _not_negative(event.gross, "gross")
     _check_net_vat_gross(net, vat, gross, "supplier bill", "gross")
+    _check_lines(event.lines, currency, net, vat, gross, "bill")
     # Net per expense account, in the order the accounts first appear on the bill.
-    expense: dict[str, Money] = {}
+    expense: dict[str, Decimal] = {}
     for i, line in enumerate(event.lines):
-        where = f"lines[{i}]"
-        line_net = _in_currency(line.net, currency, f"{where}.net")
-        _check_net_vat_gross(
-            line_net,
-            _in_currency(line.vat, currency, f"{where}.vat"),
-            _in_currency(line.gross, currency, f"{where}.gross"),
-            f"bill line {line.line_no}",
-            f"{where}.gross",
-        )
         try:
             code = chart.expense(line.expense_account).code
         except PostingError as exc:
             raise PostingError(
-                exc.detail, rule="expense-account-invalid", field=f"{where}.expense_account"
+                exc.detail, rule="expense-account-invalid", field=f"lines[{i}].expense_account"
             ) from None
-        expense[code] = expense.get(code, Money.zero(currency)) + line_net
-    for name, total in (("net", net), ("vat", vat), ("gross", gross)):
-        line_sum = _total((getattr(line, name) for line in event.lines), currency)
-        _must_equal(line_sum, total, "totals-inconsistent", f"sum of line {name} != bill {name}", name)
+        expense[code] = expense.get(code, _ZERO) + line.net.amount
 
     draft = _Draft(
         f"Supplier bill {event.bill_id} of supplier {event.supplier_id} approved by {event.approved_by}"
     )
     for code, amount in expense.items():
-        draft.debit(code, amount)
+        draft.debit(code, Money(amount, currency))
     draft.debit(chart.code_for(AccountRole.VAT_INPUT), vat)
     draft.credit(chart.code_for(AccountRole.ACCOUNTS_PAYABLE), gross, _supplier(event.supplier_id))
     return draft

@@ -248,8 +248,12 @@ class Ticket:
             ) from None
 
     # guards ---------------------------------------------------------------------
+    def _require_opened(self) -> None:
+        if self._opened is None:
+            raise NotFound("the ticket does not exist", field="ticket_id", rule="unknown-ticket")
+
     def _require_open(self) -> None:
-        self.opened  # noqa: B018  (raises NotFound for a ticket never opened)
+        self._require_opened()
         if self.status != "open":
             raise DomainError(
                 f"ticket {self.ticket_id} is {self.status}; reopen it first",
@@ -339,7 +343,7 @@ class Ticket:
         """An internal note the customer never sees; allowed until the ticket is closed."""
         _required(author_id, "author_id")
         _required(body, "body")
-        self.opened  # noqa: B018  (raises NotFound for a ticket never opened)
+        self._require_opened()
         if self.status == "closed":
             raise DomainError(f"ticket {self.ticket_id} is closed", field="status", rule="ticket-closed")
         return self._applied(
@@ -476,7 +480,7 @@ class Ticket:
     def close(self, at: dt.datetime) -> list[TicketEvent]:
         """Close a resolved ticket. Closing a closed ticket again changes nothing."""
         _aware(at, "at")
-        self.opened  # noqa: B018  (raises NotFound for a ticket never opened)
+        self._require_opened()
         if self.status == "closed":
             return []
         if self.status != "resolved" or self.resolved_at is None:
@@ -499,7 +503,7 @@ class Ticket:
         extend it; exactly at the end of the window is still allowed.
         """
         _aware(at, "at")
-        self.opened  # noqa: B018  (raises NotFound for a ticket never opened)
+        self._require_opened()
         if self.status == "open" or self.resolved_at is None:
             raise DomainError(f"ticket {self.ticket_id} is open", field="status", rule="ticket-not-resolved")
         self._not_before(at, self.resolved_at, "at", "before-resolved")
@@ -524,7 +528,7 @@ class Ticket:
                 field="score",
                 rule="score-out-of-range",
             )
-        self.opened  # noqa: B018  (raises NotFound for a ticket never opened)
+        self._require_opened()
         if self.status == "open":
             raise DomainError(
                 f"ticket {self.ticket_id} is not resolved yet", field="status", rule="ticket-not-resolved"
@@ -543,7 +547,7 @@ class Ticket:
 
     def record_sla_breaches(self, as_of: dt.datetime) -> list[TicketEvent]:
         """Record the SLA breaches due at ``as_of`` (see ``sla.breaches_due``); each only once."""
-        self.opened  # noqa: B018  (raises NotFound for a ticket never opened)
+        self._require_opened()
         events: list[TicketEvent] = []
         for breach in breaches_due(self, as_of):
             events.extend(self._applied(breach))

@@ -1,0 +1,1 @@
+"""Adapters around the domain: repositories (PostgreSQL) and Kafka handlers."""

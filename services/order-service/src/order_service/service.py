@@ -1,0 +1,28 @@
+"""The order service as the platform runs it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from backoffice_events.migrate import package_migrations
+from backoffice_platform.app import ServiceContext, create_service_app
+from backoffice_platform.runtime import ServiceDefinition
+
+from .entrypoints import catalogue
+
+
+def create_app(ctx: ServiceContext) -> FastAPI:
+    return create_service_app(
+        ctx,
+        title="Backoffice order service",
+        description="Orders from customers, partners and sales reps; stock availability and reservation; shipments.",
+        routers=[catalogue.router],
+    )
+
+
+DEFINITION = ServiceDefinition(
+    name="order",
+    title="Order service",
+    migrations=package_migrations("order_service", "order_service"),
+    create_app=create_app,
+)
