@@ -14,7 +14,6 @@ from billing_service.domain.payables import (
     SupplierBill,
     check_supplier_invoice_number_unused,
     payment_run,
-    receive_bill,
     register_supplier,
     select_bills_for_payment_run,
     supplier_invoice_key,
@@ -44,7 +43,7 @@ def received(bill_id: str = "B1", **kwargs: Any) -> SupplierBill:
         "entered_by": "clerk",
         **kwargs,
     }
-    return SupplierBill.rebuild([receive_bill(SUPPLIER, bill_id, **args)])
+    return SupplierBill.rebuild([SupplierBill.receive(SUPPLIER, bill_id, **args)])
 
 
 def approved(bill_id: str = "B1", **kwargs: Any) -> SupplierBill:
@@ -54,7 +53,7 @@ def approved(bill_id: str = "B1", **kwargs: Any) -> SupplierBill:
 
 
 def test_receiving_a_bill_rounds_vat_half_up_per_line_and_defaults_the_due_date() -> None:
-    event = receive_bill(
+    event = SupplierBill.receive(
         SUPPLIER, "B1", "  SI-77 ", BILL_DATE, [line("0.50", "0.21"), line("10.00", "0.19", "6200")], "clerk"
     )
     assert event.supplier_invoice_number == "SI-77"
@@ -68,7 +67,9 @@ def test_receiving_a_bill_rounds_vat_half_up_per_line_and_defaults_the_due_date(
 
 
 def test_explicit_due_date_wins() -> None:
-    event = receive_bill(SUPPLIER, "B1", "SI-1", BILL_DATE, [line()], "clerk", due_date=dt.date(2026, 3, 5))
+    event = SupplierBill.receive(
+        SUPPLIER, "B1", "SI-1", BILL_DATE, [line()], "clerk", due_date=dt.date(2026, 3, 5)
+    )
     assert event.due_date == dt.date(2026, 3, 5)
 
 
@@ -112,7 +113,7 @@ def test_bill_input_rules(kwargs: dict[str, Any], rule: str, field: str) -> None
         **kwargs,
     }
     with pytest.raises(InvalidInput) as caught:
-        receive_bill(SUPPLIER, "B1", **args)
+        SupplierBill.receive(SUPPLIER, "B1", **args)
     assert (caught.value.rule, caught.value.field) == (rule, field)
 
 

@@ -260,6 +260,15 @@ def test_business_date_falls_back_to_occurred_on(events: Events) -> None:
     assert business_date(events.payment_allocated("1.00"), OCCURRED) == OCCURRED
 
 
+def test_allocations_count_on_their_own_business_date(events: Events) -> None:
+    on = dt.date(2026, 1, 3)
+    allocated = events.payment_allocated("1.00").model_copy(update={"allocated_on": on})
+    unallocated = events.payment_unallocated("1.00").model_copy(update={"unallocated_on": on})
+    assert business_date(allocated, OCCURRED) == on
+    assert business_date(unallocated, OCCURRED) == on
+    assert post(allocated, "evt-a", OCCURRED)[0].posted_on == on
+
+
 # inconsistent events -------------------------------------------------------------------
 
 

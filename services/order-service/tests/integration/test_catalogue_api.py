@@ -93,3 +93,44 @@ async def test_health_readiness_and_metrics(order_svc) -> None:
     metrics = (await order_svc.client.get("/metrics")).text
     assert "backoffice_http_request_duration_seconds_bucket" in metrics
     assert 'backoffice_events_appended_total{service="order"}' in metrics
+
+
+async def test_deactivate_a_product(order_svc) -> None:
+    await order_svc.client.post("/products", json=WIDGET)
+    stale = await order_svc.client.post("/products/W-1/deactivate", headers={"If-Match": 'W/"5"'})
+    assert stale.status_code == 409 and stale.json()["rule"] == "version-mismatch"
+    clerk = order_svc.as_role(Role.ORDER_CLERK)
+    sales = order_svc.as_role(Role.SALES_REP)
+    assert (await order_svc.client.post("/products/W-1/deactivate", headers=sales)).status_code == 403
+    done = await order_svc.client.post("/products/W-1/deactivate", headers={**clerk, "If-Match": 'W/"1"'})
+    assert done.status_code == 200 and done.json()["active"] is False and done.headers["ETag"] == 'W/"2"'
+    before = await count_events(order_svc)
+    again = await order_svc.client.post("/products/W-1/deactivate")
+    assert again.status_code == 409 and again.json()["rule"] == "product-inactive"
+    reprice = await order_svc.client.put(
+        "/products/W-1/price", json={"unit_price": {"amount": "1.00", "currency": "EUR"}}
+    )
+    assert reprice.status_code == 409 and reprice.json()["rule"] == "product-inactive"
+    assert await count_events(order_svc) == before
+    missing = await order_svc.client.post("/products/NOPE/deactivate")
+    assert missing.status_code == 404 and missing.json()["rule"] == "unknown-sku"
+
+
+async def test_list_products_a_page_at_a_time(order_svc) -> None:
+    for sku in ("C-3", "A-1", "B-2", "D-4", "E-5"):
+        assert (await order_svc.client.post("/products", json={**WIDGET, "sku": sku})).status_code == 201
+    await order_svc.client.post("/products/B-2/deactivate")
+    first = (await order_svc.client.get("/products", params={"limit": 2})).json()
+    assert [p["sku"] for p in first["items"]] == ["A-1", "B-2"] and first["next_cursor"]
+    rest = (
+        await order_svc.client.get("/products", params={"limit": 5, "cursor": first["next_cursor"]})
+    ).json()
+    assert [p["sku"] for p in rest["items"]] == ["C-3", "D-4", "E-5"] and rest["next_cursor"] is None
+    active = (await order_svc.client.get("/products", params={"active": "true"})).json()
+    assert [p["sku"] for p in active["items"]] == ["A-1", "C-3", "D-4", "E-5"]
+    partner = await order_svc.client.get("/products", headers=order_svc.as_role(Role.PARTNER))
+    assert partner.status_code == 200
+    bad = await order_svc.client.get("/products", params={"cursor": "%%%"})
+    assert bad.status_code == 422 and bad.json()["rule"] == "cursor-invalid"
+    too_many = await order_svc.client.get("/products", params={"limit": 1000})
+    assert too_many.status_code == 422 and too_many.json()["field"] == "limit"

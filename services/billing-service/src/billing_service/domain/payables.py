@@ -114,56 +114,6 @@ class BillLineInput:
     vat_rate: Decimal
 
 
-def receive_bill(
-    supplier: Supplier,
-    bill_id: str,
-    supplier_invoice_number: str,
-    bill_date: dt.date,
-    lines: Sequence[BillLineInput],
-    entered_by: str,
-    due_date: dt.date | None = None,
-) -> SupplierBillReceived:
-    """Record a supplier's bill as received (awaiting approval).
-
-    Each line's VAT is ``round_half_up(net * vat_rate)`` and its gross ``net + vat``; the bill's
-    totals are the sums of the lines. The due date defaults to ``bill_date`` plus the supplier's
-    terms. Uniqueness of the supplier's invoice number is checked by the adapter
-    (``DuplicateSupplierInvoiceNumber``).
-
-    Rules: ``supplier-invoice-number-required``, ``entered-by-required``, ``no-lines``,
-    ``due-before-bill-date``, and per line ``description-required``, ``expense-account-required``,
-    ``currency-mismatch``, ``too-many-decimals``, ``amount-not-positive``, ``vat-rate-out-of-range``.
-    """
-    number = require_text(
-        supplier_invoice_number, field="supplier_invoice_number", rule="supplier-invoice-number-required"
-    )
-    entered_by = require_text(entered_by, field="entered_by", rule="entered-by-required")
-    if not lines:
-        raise InvalidInput("a bill needs at least one line", field="lines", rule="no-lines")
-    due = due_date or bill_date + dt.timedelta(days=supplier.payment_terms_days)
-    if due < bill_date:
-        raise InvalidInput(
-            "the due date is before the bill date", field="due_date", rule="due-before-bill-date"
-        )
-    bill_lines = [_bill_line(i, line, supplier.currency) for i, line in enumerate(lines)]
-    zero = Money.zero(supplier.currency)
-    net = sum((line.net for line in bill_lines), zero)
-    vat = sum((line.vat for line in bill_lines), zero)
-    return SupplierBillReceived(
-        bill_id=bill_id,
-        supplier_id=supplier.supplier_id,
-        supplier_invoice_number=number,
-        bill_date=bill_date,
-        due_date=due,
-        currency=supplier.currency,
-        lines=bill_lines,
-        net=net,
-        vat=vat,
-        gross=net + vat,
-        entered_by=entered_by,
-    )
-
-
 def _bill_line(index: int, line: BillLineInput, currency: str) -> BillLine:
     field = f"lines[{index}]"
     description = require_text(line.description, field=f"{field}.description", rule="description-required")
@@ -213,6 +163,56 @@ class SupplierBill:
     payment_run_id: str | None = None
     paid_on: dt.date | None = None
     version: int = 1
+
+    @staticmethod
+    def receive(
+        supplier: Supplier,
+        bill_id: str,
+        supplier_invoice_number: str,
+        bill_date: dt.date,
+        lines: Sequence[BillLineInput],
+        entered_by: str,
+        due_date: dt.date | None = None,
+    ) -> SupplierBillReceived:
+        """Record a supplier's bill as received (awaiting approval).
+
+        Each line's VAT is ``round_half_up(net * vat_rate)`` and its gross ``net + vat``; the bill's
+        totals are the sums of the lines. The due date defaults to ``bill_date`` plus the supplier's
+        terms. Uniqueness of the supplier's invoice number is checked by the adapter
+        (``DuplicateSupplierInvoiceNumber``).
+
+        Rules: ``supplier-invoice-number-required``, ``entered-by-required``, ``no-lines``,
+        ``due-before-bill-date``, and per line ``description-required``, ``expense-account-required``,
+        ``currency-mismatch``, ``too-many-decimals``, ``amount-not-positive``, ``vat-rate-out-of-range``.
+        """
+        number = require_text(
+            supplier_invoice_number, field="supplier_invoice_number", rule="supplier-invoice-number-required"
+        )
+        entered_by = require_text(entered_by, field="entered_by", rule="entered-by-required")
+        if not lines:
+            raise InvalidInput("a bill needs at least one line", field="lines", rule="no-lines")
+        due = due_date or bill_date + dt.timedelta(days=supplier.payment_terms_days)
+        if due < bill_date:
+            raise InvalidInput(
+                "the due date is before the bill date", field="due_date", rule="due-before-bill-date"
+            )
+        bill_lines = [_bill_line(i, line, supplier.currency) for i, line in enumerate(lines)]
+        zero = Money.zero(supplier.currency)
+        net = sum((line.net for line in bill_lines), zero)
+        vat = sum((line.vat for line in bill_lines), zero)
+        return SupplierBillReceived(
+            bill_id=bill_id,
+            supplier_id=supplier.supplier_id,
+            supplier_invoice_number=number,
+            bill_date=bill_date,
+            due_date=due,
+            currency=supplier.currency,
+            lines=bill_lines,
+            net=net,
+            vat=vat,
+            gross=net + vat,
+            entered_by=entered_by,
+        )
 
     @classmethod
     def received(cls, event: SupplierBillReceived) -> SupplierBill:

@@ -87,7 +87,7 @@ NOT_POSTED: tuple[type[EventModel], ...] = (
 
 def business_date(event: EventModel, occurred_on: dt.date) -> dt.date:
     """The date an event counts on in the books: its own business date (issue date,
-    received date, ...) where it has one, else ``occurred_on`` (the envelope's time as a
+    received date, allocation date, ...) where it has one, else ``occurred_on`` (the envelope's time as a
     date, which the adapter passes in)."""
     match event:
         case InvoiceIssued() | CreditNoteIssued():
@@ -102,6 +102,10 @@ def business_date(event: EventModel, occurred_on: dt.date) -> dt.date:
             return event.approved_on
         case SupplierPaymentMade() | InvoicePaid():
             return event.paid_on
+        case PaymentAllocated() if event.allocated_on is not None:
+            return event.allocated_on
+        case PaymentUnallocated() if event.unallocated_on is not None:
+            return event.unallocated_on
         case _:
             return occurred_on
 

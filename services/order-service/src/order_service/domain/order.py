@@ -372,6 +372,7 @@ class Order:
         if not open_lines:
             raise Conflict(
                 f"order {self.order_id} has shipped in full; nothing left to cancel",
+                field="order_id",
                 rule="already-shipped",
             )
         return self._cancel(open_lines, reason, cancelled_at)
@@ -456,7 +457,7 @@ class Order:
         shipment_id = require_text(shipment_id, "shipment_id")
         carrier = require_text(carrier, "carrier")
         if self.rejected:
-            raise Conflict(f"order {self.order_id} was rejected", rule="order-cancelled")
+            raise Conflict(f"order {self.order_id} was rejected", field="order_id", rule="order-cancelled")
         self._require_new_shipment(shipment_id)
         quantities: dict[int, int] = {}
         for index, line, quantity in self._requested_lines(lines):
@@ -600,9 +601,9 @@ class Order:
     # internals --------------------------------------------------------------
     def _require_not_closed(self) -> None:
         if self.rejected:
-            raise Conflict(f"order {self.order_id} was rejected", rule="order-cancelled")
+            raise Conflict(f"order {self.order_id} was rejected", field="order_id", rule="order-cancelled")
         if self.cancelled_at is not None and not any(line.open for line in self.lines.values()):
-            raise Conflict(f"order {self.order_id} was cancelled", rule="order-cancelled")
+            raise Conflict(f"order {self.order_id} was cancelled", field="order_id", rule="order-cancelled")
 
     def _require_new_shipment(self, shipment_id: str) -> None:
         if shipment_id in self.shipments:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from backoffice_events.money import Money
@@ -13,12 +13,16 @@ from backoffice_platform.app import ctx_of, with_roles
 from backoffice_platform.auth import Role
 from backoffice_platform.errors import NotFound
 from backoffice_platform.http import etag, parse_if_match
+from backoffice_platform.pagination import encode_cursor
 
-from ..adapters.catalogue import get_product
+from ..adapters.catalogue import get_product, list_products
 from ..domain.catalogue import Product
 from ..service_layer import catalogue
+from .common import cursor_position
 
 router = APIRouter(prefix="/products", tags=["catalogue"])
+
+READERS = (Role.ORDER_CLERK, Role.SALES_REP, Role.PARTNER, Role.SUPPORT_AGENT, Role.BILLING_CLERK)
 
 
 class NewProduct(BaseModel):
@@ -54,6 +58,11 @@ class ProductView(BaseModel):
         )
 
 
+class ProductPage(BaseModel):
+    items: list[ProductView]
+    next_cursor: str | None
+
+
 @router.post("", status_code=201, response_model=ProductView, dependencies=[with_roles(Role.ORDER_CLERK)])
 async def create_product(body: NewProduct, request: Request, response: Response) -> ProductView:
     product = await catalogue.create_product(
@@ -66,7 +75,7 @@ async def create_product(body: NewProduct, request: Request, response: Response)
 @router.get(
     "/{sku}",
     response_model=ProductView,
-    dependencies=[with_roles(Role.ORDER_CLERK, Role.SALES_REP, Role.PARTNER, Role.SUPPORT_AGENT, read=True)],
+    dependencies=[with_roles(*READERS, read=True)],
 )
 async def read_product(sku: str, request: Request, response: Response) -> ProductView:
     async with ctx_of(request).engine.connect() as conn:
@@ -88,3 +97,37 @@ async def change_price(
     product = await catalogue.change_price(ctx_of(request), sku, body.unit_price, parse_if_match(if_match))
     response.headers["ETag"] = etag(product.version)
     return ProductView.of(product)
+
+
+@router.post("/{sku}/deactivate", response_model=ProductView, dependencies=[with_roles(Role.ORDER_CLERK)])
+async def deactivate_product(
+    sku: str,
+    request: Request,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ProductView:
+    """Stop selling the product: new orders for it are refused; placed orders keep their lines."""
+    product = await catalogue.deactivate(ctx_of(request), sku, parse_if_match(if_match))
+    response.headers["ETag"] = etag(product.version)
+    return ProductView.of(product)
+
+
+@router.get("", response_model=ProductPage, dependencies=[with_roles(*READERS, read=True)])
+async def list_catalogue(
+    request: Request,
+    active: bool | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ProductPage:
+    """Products in SKU order, a page at a time (``next_cursor`` fetches the next page)."""
+    position = cursor_position(cursor, "sku")
+    async with ctx_of(request).engine.connect() as conn:
+        products = await list_products(
+            conn, active=active, after=position["sku"] if position else None, limit=limit + 1
+        )
+    page = products[:limit]
+    more = len(products) > limit
+    return ProductPage(
+        items=[ProductView.of(p) for p in page],
+        next_cursor=encode_cursor({"sku": page[-1].sku}) if more and page else None,
+    )

@@ -1,0 +1,74 @@
+"""What the operator CLI reads from the running system: outbox backlog, consumer lag, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from backoffice_events.catalog import EVENT_TOPICS, dlq_topic
+from backoffice_events.kafka import KafkaConfig
+from backoffice_platform.app import build_context
+from backoffice_platform.auth import KeyRing
+from backoffice_platform.runtime import ServiceDefinition
+
+
+@dataclass
+class ConsumerLag:
+    service: str
+    group: str
+    lag: int | None
+
+
+async def outbox_backlog(definition: ServiceDefinition) -> int | None:
+    url = definition.settings().resolved_database_url().replace("postgresql+asyncpg://", "postgresql://", 1)
+    try:
+        conn = await asyncio.wait_for(asyncpg.connect(url), 3)
+    except Exception:
+        return None
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+    except asyncpg.UndefinedTableError:
+        return None
+    finally:
+        await conn.close()
+
+
+def consumer_groups(definition: ServiceDefinition) -> list[tuple[str, list[str]]]:
+    ctx = build_context(definition.settings(), keys=KeyRing([]))
+    return [(c.group_id, [ctx.kafka.topic(t) for t in c.topics]) for c in definition.consumers(ctx)]
+
+
+async def end_offsets(config: KafkaConfig, topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        return dict(await consumer.end_offsets(tps)) if tps else {}
+    finally:
+        await consumer.stop()
+
+
+async def group_lag(config: KafkaConfig, group: str, topics: list[str]) -> int | None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=config.bootstrap_servers)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    except Exception:
+        return None
+    finally:
+        await admin.close()
+    ends = await end_offsets(config, topics)
+    return sum(max(0, end - (committed[tp].offset if tp in committed else 0)) for tp, end in ends.items())
+
+
+async def dead_letter_counts(config: KafkaConfig) -> dict[str, int]:
+    topics = [config.topic(dlq_topic(t)) for t in EVENT_TOPICS]
+    ends = await end_offsets(config, topics)
+    counts: dict[str, int] = dict.fromkeys(topics, 0)
+    for tp, end in ends.items():
+        counts[tp.topic] += end
+    return counts

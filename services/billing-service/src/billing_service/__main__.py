@@ -1,0 +1,7 @@
+"""``python -m billing_service api|worker|migrate|all``."""
+
+from backoffice_platform.runtime import main
+
+from .service import DEFINITION
+
+main(DEFINITION)

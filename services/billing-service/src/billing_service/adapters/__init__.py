@@ -1,0 +1,1 @@
+"""Adapters around the domain: repositories and read models (PostgreSQL) and Kafka handlers."""

@@ -1,0 +1,48 @@
+"""Kafka handlers: invoices for shipments (``backoffice.orders``) and credit notes for support's
+credit remedies (``backoffice.support``). The consumer runtime dedupes by event id in the same
+transaction; the unique shipment id and remedy id make a replay under another id harmless too."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backoffice_events.catalog import ORDERS, SUPPORT
+from backoffice_events.catalog.orders import OrderShipped
+from backoffice_events.catalog.support import CreditRemedyRequested
+from backoffice_events.consumer import ConsumedEvent, EventConsumer, PermanentError
+from backoffice_platform.app import ServiceContext
+from backoffice_platform.errors import DomainError
+
+from ..service_layer.credit import credit_remedy_in
+from ..service_layer.invoicing import issue_invoice_in
+
+
+def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
+    """Billing's consumers, one consumer group over the topics it listens to."""
+
+    async def on_shipped(conn: AsyncConnection, consumed: ConsumedEvent) -> None:
+        shipped = consumed.event
+        assert isinstance(shipped, OrderShipped)
+        try:
+            await issue_invoice_in(conn, ctx, shipped)
+        except DomainError as exc:  # e.g. a shipment in another currency than the account's
+            raise PermanentError(
+                f"shipment {shipped.shipment_id} cannot be invoiced: {exc.rule}: {exc.detail}"
+            ) from exc
+
+    async def on_credit_remedy(conn: AsyncConnection, consumed: ConsumedEvent) -> None:
+        requested = consumed.event
+        assert isinstance(requested, CreditRemedyRequested)
+        await credit_remedy_in(conn, ctx, requested)
+
+    return [
+        EventConsumer(
+            name="billing",
+            engine=ctx.engine,
+            kafka=ctx.kafka,
+            topics=[ORDERS, SUPPORT],
+            handlers={OrderShipped: on_shipped, CreditRemedyRequested: on_credit_remedy},
+        )
+    ]

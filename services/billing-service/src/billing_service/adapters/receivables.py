@@ -1,0 +1,561 @@
+"""Receivables read models (billing accounts, number series, invoices, credit notes, payments,
+refunds) and a customer's billing events, from which unapplied cash and statements are folded.
+
+Streams: ``billing-account-<customer>``, ``invoice-<id>``, ``payment-<payment or credit note id>``
+(allocations of a cash source), ``refund-<id>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backoffice_events.catalog import BILLING, Catalog, EventModel
+from backoffice_events.catalog.billing import (
+    BillingAccountOpened,
+    CreditNoteIssued,
+    InvoiceIssued,
+    InvoiceLine,
+    PaymentPosted,
+    RefundIssued,
+)
+from backoffice_events.money import Money
+
+from ..domain.accounts import BillingAccount
+from ..domain.invoices import Invoice
+from .sql import json_text, json_value, money
+
+
+def account_stream(customer_id: str) -> str:
+    return f"billing-account-{customer_id}"
+
+
+def invoice_stream(invoice_id: str) -> str:
+    return f"invoice-{invoice_id}"
+
+
+def payment_stream(source_id: str) -> str:
+    """Stream of a cash source: a payment, or a credit note whose surplus became unapplied cash."""
+    return f"payment-{source_id}"
+
+
+def refund_stream(refund_id: str) -> str:
+    return f"refund-{refund_id}"
+
+
+def violates(exc: IntegrityError, constraint: str) -> bool:
+    """Whether a unique/foreign-key violation is the one of ``constraint``."""
+    orig = exc.orig
+    name = getattr(orig, "constraint_name", None) or getattr(
+        getattr(orig, "__cause__", None), "constraint_name", None
+    )
+    return name == constraint or constraint in str(orig)
+
+
+# billing accounts -----------------------------------------------------------------------------
+_READ_ACCOUNT = (
+    "SELECT customer_id, currency, payment_terms_days, credit_limit, dunning_contact, unapplied,"
+    " version, opened_at FROM billing_accounts WHERE customer_id = :c"
+)
+_LOCK_ACCOUNT = _READ_ACCOUNT + " FOR UPDATE"
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """A billing account with the customer's unapplied cash balance."""
+
+    account: BillingAccount
+    unapplied: Money
+    opened_at: dt.datetime
+
+
+async def get_account(
+    conn: AsyncConnection, customer_id: str, *, for_update: bool = False
+) -> AccountRecord | None:
+    """The customer's billing account; ``for_update`` locks it (serialises the customer's cash)."""
+    row = (
+        await conn.execute(text(_LOCK_ACCOUNT if for_update else _READ_ACCOUNT), {"c": customer_id})
+    ).one_or_none()
+    if row is None:
+        return None
+    currency = row.currency.strip()
+    return AccountRecord(
+        account=BillingAccount(
+            customer_id=row.customer_id,
+            currency=currency,
+            payment_terms_days=row.payment_terms_days,
+            credit_limit=None if row.credit_limit is None else money(row.credit_limit, currency),
+            dunning_contact=row.dunning_contact,
+            version=row.version,
+        ),
+        unapplied=money(row.unapplied, currency),
+        opened_at=row.opened_at,
+    )
+
+
+async def insert_account(conn: AsyncConnection, opened: BillingAccountOpened, at: dt.datetime) -> bool:
+    """Insert the account row unless the customer has one. False if one exists (a concurrent
+    opener's insert is waited for, so after False the row can be locked)."""
+    inserted = (
+        await conn.execute(
+            text(
+                "INSERT INTO billing_accounts (customer_id, currency, payment_terms_days, credit_limit,"
+                " dunning_contact, unapplied, version, opened_at)"
+                " VALUES (:c, :cur, :terms, :limit, :contact, 0, 1, :at)"
+                " ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id"
+            ),
+            {
+                "c": opened.customer_id,
+                "cur": opened.currency,
+                "terms": opened.payment_terms_days,
+                "limit": None if opened.credit_limit is None else opened.credit_limit.amount,
+                "contact": opened.dunning_contact,
+                "at": at,
+            },
+        )
+    ).one_or_none()
+    return inserted is not None
+
+
+async def add_unapplied(conn: AsyncConnection, customer_id: str, delta: Money) -> None:
+    """Move the customer's unapplied cash balance by ``delta``."""
+    if delta.is_zero:
+        return
+    await conn.execute(
+        text("UPDATE billing_accounts SET unapplied = unapplied + :d WHERE customer_id = :c"),
+        {"d": delta.amount, "c": customer_id},
+    )
+
+
+# number series --------------------------------------------------------------------------------
+async def next_number(conn: AsyncConnection, series: str, year: int) -> int:
+    """Take the next number of a series and year.
+
+    The counter row stays locked until the caller's transaction ends, so concurrent issuers
+    queue on it; a rollback gives the number back. Hence numbers are gapless and never reused.
+    """
+    number = (
+        await conn.execute(
+            text(
+                "INSERT INTO number_series (series, year, last_number) VALUES (:s, :y, 1)"
+                " ON CONFLICT (series, year) DO UPDATE SET last_number = number_series.last_number + 1"
+                " RETURNING last_number"
+            ),
+            {"s": series, "y": year},
+        )
+    ).scalar_one()
+    return int(number)
+
+
+# invoices -------------------------------------------------------------------------------------
+_INVOICE_COLUMNS = (
+    "invoice_id, seq, number, customer_id, order_id, shipment_id, issue_date, due_date, currency,"
+    " net, vat, gross, paid, credited, credit_applied, written_off, is_written_off, paid_on, overdue,"
+    " dunning_level, last_dunned_on, version"
+)
+
+
+def _invoice(row: Any) -> Invoice:
+    currency = row.currency.strip()
+    return Invoice(
+        invoice_id=row.invoice_id,
+        customer_id=row.customer_id,
+        number=row.number,
+        order_id=row.order_id,
+        shipment_id=row.shipment_id,
+        issue_date=row.issue_date,
+        due_date=row.due_date,
+        currency=currency,
+        net=money(row.net, currency),
+        vat=money(row.vat, currency),
+        gross=money(row.gross, currency),
+        paid=money(row.paid, currency),
+        credited=money(row.credited, currency),
+        credit_applied=money(row.credit_applied, currency),
+        written_off=money(row.written_off, currency),
+        is_written_off=row.is_written_off,
+        paid_on=row.paid_on,
+        overdue=row.overdue,
+        dunning_level=row.dunning_level,
+        last_dunned_on=row.last_dunned_on,
+        version=row.version,
+    )
+
+
+async def get_invoice(conn: AsyncConnection, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
+    lock = " FOR UPDATE" if for_update else ""
+    row = (
+        await conn.execute(
+            text(f"SELECT {_INVOICE_COLUMNS} FROM invoices WHERE invoice_id = :i" + lock),  # noqa: S608
+            {"i": invoice_id},
+        )
+    ).one_or_none()
+    return None if row is None else _invoice(row)
+
+
+async def invoice_of_shipment(conn: AsyncConnection, shipment_id: str) -> str | None:
+    """The id of the invoice already issued for a shipment, if any."""
+    found = (
+        await conn.execute(text("SELECT invoice_id FROM invoices WHERE shipment_id = :s"), {"s": shipment_id})
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+async def open_invoices(
+    conn: AsyncConnection, customer_id: str, *, for_update: bool = False
+) -> list[Invoice]:
+    """The customer's open invoices (locked in id order when ``for_update``)."""
+    lock = " FOR UPDATE" if for_update else ""
+    rows = (
+        await conn.execute(
+            text(
+                f"SELECT {_INVOICE_COLUMNS} FROM invoices"  # noqa: S608
+                " WHERE customer_id = :c AND status = 'open' ORDER BY invoice_id" + lock
+            ),
+            {"c": customer_id},
+        )
+    ).all()
+    return [_invoice(row) for row in rows]
+
+
+async def overdue_invoice_ids(conn: AsyncConnection, as_of: dt.date) -> list[str]:
+    """Open invoices past their due date at ``as_of``, oldest due first."""
+    rows = await conn.execute(
+        text(
+            "SELECT invoice_id FROM invoices WHERE status = 'open' AND due_date < :d ORDER BY due_date, seq"
+        ),
+        {"d": as_of},
+    )
+    return [str(r.invoice_id) for r in rows]
+
+
+async def insert_invoice(conn: AsyncConnection, issued: InvoiceIssued) -> None:
+    """The read-model row of a newly issued invoice (unique per shipment and per number)."""
+    await conn.execute(
+        text(
+            "INSERT INTO invoices (invoice_id, number, customer_id, order_id, shipment_id, issue_date,"
+            " due_date, currency, lines, net, vat, gross, status, open_amount, version)"
+            " VALUES (:id, :number, :customer, :order, :shipment, :issue, :due, :currency,"
+            " CAST(:lines AS text)::jsonb, :net, :vat, :gross, 'open', :gross, 1)"
+        ),
+        {
+            "id": issued.invoice_id,
+            "number": issued.number,
+            "customer": issued.customer_id,
+            "order": issued.order_id,
+            "shipment": issued.shipment_id,
+            "issue": issued.issue_date,
+            "due": issued.due_date,
+            "currency": issued.currency,
+            "lines": json_text([line.model_dump(mode="json") for line in issued.lines]),
+            "net": issued.net.amount,
+            "vat": issued.vat.amount,
+            "gross": issued.gross.amount,
+        },
+    )
+
+
+async def save_invoice(conn: AsyncConnection, invoice: Invoice) -> None:
+    """Write an invoice's current state to its row."""
+    await conn.execute(
+        text(
+            "UPDATE invoices SET paid = :paid, credited = :credited, credit_applied = :credit_applied,"
+            " written_off = :written_off, is_written_off = :is_written_off, status = :status,"
+            " open_amount = :open, paid_on = :paid_on, overdue = :overdue, dunning_level = :level,"
+            " last_dunned_on = :dunned, version = :version WHERE invoice_id = :id"
+        ),
+        {
+            "id": invoice.invoice_id,
+            "paid": invoice.paid.amount,
+            "credited": invoice.credited.amount,
+            "credit_applied": invoice.credit_applied.amount,
+            "written_off": invoice.written_off.amount,
+            "is_written_off": invoice.is_written_off,
+            "status": invoice.status,
+            "open": invoice.open_amount.amount,
+            "paid_on": invoice.paid_on,
+            "overdue": invoice.overdue,
+            "level": invoice.dunning_level,
+            "dunned": invoice.last_dunned_on,
+            "version": invoice.version,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class CreditNoteRecord:
+    credit_note_id: str
+    number: str
+    invoice_id: str
+    customer_id: str
+    remedy_id: str | None
+    ticket_id: str | None
+    net: Money
+    vat: Money
+    gross: Money
+    applied: Money
+    unapplied: Money
+    reason: str
+    issue_date: dt.date
+
+
+@dataclass(frozen=True)
+class InvoiceRecord:
+    """An invoice as read: its state, its lines and its credit notes."""
+
+    invoice: Invoice
+    seq: int
+    lines: list[InvoiceLine]
+    credit_notes: list[CreditNoteRecord] = field(default_factory=list)
+
+
+async def read_invoice(conn: AsyncConnection, invoice_id: str) -> InvoiceRecord | None:
+    rows = (
+        await conn.execute(
+            text(f"SELECT {_INVOICE_COLUMNS}, lines::text AS lines FROM invoices WHERE invoice_id = :i"),  # noqa: S608
+            {"i": invoice_id},
+        )
+    ).all()
+    records = await _records(conn, rows)
+    return records[0] if records else None
+
+
+async def list_invoices(
+    conn: AsyncConnection,
+    *,
+    customer_ids: Sequence[str] | None,
+    status: str | None,
+    after_seq: int,
+    limit: int,
+) -> tuple[list[InvoiceRecord], int | None]:
+    """A page of invoices in issue order; returns the page and the seq to continue after."""
+    conditions = ["seq > :after"]
+    params: dict[str, Any] = {"after": after_seq, "limit": limit + 1}
+    if customer_ids is not None:
+        conditions.append("customer_id = ANY(:customers)")
+        params["customers"] = list(customer_ids)
+    if status is not None:
+        conditions.append("status = :status")
+        params["status"] = status
+    rows = (
+        await conn.execute(
+            text(
+                f"SELECT {_INVOICE_COLUMNS}, lines::text AS lines FROM invoices"  # noqa: S608
+                f" WHERE {' AND '.join(conditions)} ORDER BY seq LIMIT :limit"
+            ),
+            params,
+        )
+    ).all()
+    more = len(rows) > limit
+    records = await _records(conn, rows[:limit])
+    return records, (records[-1].seq if more and records else None)
+
+
+async def _records(conn: AsyncConnection, rows: Sequence[Any]) -> list[InvoiceRecord]:
+    notes = await credit_notes_of(conn, [row.invoice_id for row in rows])
+    return [
+        InvoiceRecord(
+            invoice=_invoice(row),
+            seq=row.seq,
+            lines=[InvoiceLine.model_validate(line) for line in json_value(row.lines)],
+            credit_notes=notes.get(row.invoice_id, []),
+        )
+        for row in rows
+    ]
+
+
+# credit notes ---------------------------------------------------------------------------------
+async def insert_credit_note(conn: AsyncConnection, issued: CreditNoteIssued) -> None:
+    """Read-model row of a credit note (unique per number and per support remedy)."""
+    await conn.execute(
+        text(
+            "INSERT INTO credit_notes (credit_note_id, number, invoice_id, customer_id, remedy_id, ticket_id,"
+            " currency, net, vat, gross, applied, unapplied, reason, issue_date)"
+            " VALUES (:id, :number, :invoice, :customer, :remedy, :ticket, :currency, :net, :vat, :gross,"
+            " :applied, :unapplied, :reason, :issue)"
+        ),
+        {
+            "id": issued.credit_note_id,
+            "number": issued.number,
+            "invoice": issued.invoice_id,
+            "customer": issued.customer_id,
+            "remedy": issued.remedy_id,
+            "ticket": issued.ticket_id,
+            "currency": issued.gross.currency,
+            "net": issued.net.amount,
+            "vat": issued.vat.amount,
+            "gross": issued.gross.amount,
+            "applied": issued.applied.amount,
+            "unapplied": issued.unapplied.amount,
+            "reason": issued.reason,
+            "issue": issued.issue_date,
+        },
+    )
+
+
+async def credit_note_of_remedy(conn: AsyncConnection, remedy_id: str) -> str | None:
+    """The credit note already issued for a support remedy, if any."""
+    found = (
+        await conn.execute(
+            text("SELECT credit_note_id FROM credit_notes WHERE remedy_id = :r"), {"r": remedy_id}
+        )
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+async def credit_notes_of(
+    conn: AsyncConnection, invoice_ids: Sequence[str]
+) -> dict[str, list[CreditNoteRecord]]:
+    """Credit notes per invoice, in number order."""
+    if not invoice_ids:
+        return {}
+    rows = await conn.execute(
+        text(
+            "SELECT credit_note_id, number, invoice_id, customer_id, remedy_id, ticket_id, currency,"
+            " net, vat, gross, applied, unapplied, reason, issue_date FROM credit_notes"
+            " WHERE invoice_id = ANY(:ids) ORDER BY number"
+        ),
+        {"ids": list(invoice_ids)},
+    )
+    found: dict[str, list[CreditNoteRecord]] = {}
+    for row in rows:
+        currency = row.currency.strip()
+        found.setdefault(row.invoice_id, []).append(
+            CreditNoteRecord(
+                credit_note_id=row.credit_note_id,
+                number=row.number,
+                invoice_id=row.invoice_id,
+                customer_id=row.customer_id,
+                remedy_id=row.remedy_id,
+                ticket_id=row.ticket_id,
+                net=money(row.net, currency),
+                vat=money(row.vat, currency),
+                gross=money(row.gross, currency),
+                applied=money(row.applied, currency),
+                unapplied=money(row.unapplied, currency),
+                reason=row.reason,
+                issue_date=row.issue_date,
+            )
+        )
+    return found
+
+
+async def get_credit_note(conn: AsyncConnection, credit_note_id: str) -> CreditNoteRecord | None:
+    invoice_id = (
+        await conn.execute(
+            text("SELECT invoice_id FROM credit_notes WHERE credit_note_id = :c"), {"c": credit_note_id}
+        )
+    ).scalar_one_or_none()
+    if invoice_id is None:
+        return None
+    notes = await credit_notes_of(conn, [str(invoice_id)])
+    return next(note for note in notes[str(invoice_id)] if note.credit_note_id == credit_note_id)
+
+
+# payments and refunds -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PaymentRecord:
+    payment_id: str
+    customer_id: str
+    amount: Money
+    received_on: dt.date
+    payer_reference: str | None
+    bank_transaction_id: str
+
+
+async def insert_payment(conn: AsyncConnection, posted: PaymentPosted) -> None:
+    """Read-model row of a posted payment (its bank transaction id is unique)."""
+    await conn.execute(
+        text(
+            "INSERT INTO payments (payment_id, customer_id, amount, currency, received_on, payer_reference,"
+            " bank_transaction_id) VALUES (:id, :customer, :amount, :currency, :received, :reference, :bank)"
+        ),
+        {
+            "id": posted.payment_id,
+            "customer": posted.customer_id,
+            "amount": posted.amount.amount,
+            "currency": posted.amount.currency,
+            "received": posted.received_on,
+            "reference": posted.payer_reference,
+            "bank": posted.bank_transaction_id,
+        },
+    )
+
+
+async def get_payment(conn: AsyncConnection, payment_id: str) -> PaymentRecord | None:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT payment_id, customer_id, amount, currency, received_on, payer_reference,"
+                " bank_transaction_id FROM payments WHERE payment_id = :p"
+            ),
+            {"p": payment_id},
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return PaymentRecord(
+        payment_id=row.payment_id,
+        customer_id=row.customer_id,
+        amount=money(row.amount, row.currency),
+        received_on=row.received_on,
+        payer_reference=row.payer_reference,
+        bank_transaction_id=row.bank_transaction_id,
+    )
+
+
+async def bank_transaction_posted(conn: AsyncConnection, bank_transaction_id: str) -> bool:
+    found = (
+        await conn.execute(
+            text("SELECT 1 FROM payments WHERE bank_transaction_id = :b"), {"b": bank_transaction_id}
+        )
+    ).scalar_one_or_none()
+    return found is not None
+
+
+async def insert_refund(conn: AsyncConnection, refund: RefundIssued) -> None:
+    await conn.execute(
+        text(
+            "INSERT INTO refunds (refund_id, customer_id, amount, currency, refunded_on, reason)"
+            " VALUES (:id, :customer, :amount, :currency, :on, :reason)"
+        ),
+        {
+            "id": refund.refund_id,
+            "customer": refund.customer_id,
+            "amount": refund.amount.amount,
+            "currency": refund.amount.currency,
+            "on": refund.refunded_on,
+            "reason": refund.reason,
+        },
+    )
+
+
+# a customer's billing events ------------------------------------------------------------------
+_EVENTS = (
+    "SELECT type, data::text AS data FROM events"
+    " WHERE data ->> 'customer_id' = :c AND topic = :topic ORDER BY position"
+)
+_EVENTS_OF_TYPES = (
+    "SELECT type, data::text AS data FROM events"
+    " WHERE data ->> 'customer_id' = :c AND topic = :topic AND type = ANY(:types) ORDER BY position"
+)
+
+
+async def customer_events(
+    conn: AsyncConnection,
+    catalog: Catalog,
+    customer_id: str,
+    types: Sequence[type[EventModel]] = (),
+) -> list[EventModel]:
+    """The customer's receivables events in recorded order (only ``types`` when given)."""
+    params: dict[str, Any] = {"c": customer_id, "topic": BILLING}
+    if types:
+        params["types"] = [t.cloud_type() for t in types]
+    rows = await conn.execute(text(_EVENTS_OF_TYPES if types else _EVENTS), params)
+    return [catalog.decode(row.type, json_value(row.data)) for row in rows]

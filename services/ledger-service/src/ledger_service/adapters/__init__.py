@@ -1,0 +1,1 @@
+"""Adapters: PostgreSQL books per generation and the Kafka projection."""

@@ -1,0 +1,171 @@
+"""The Kafka side of the ledger: ONE consumer of ``backoffice.billing`` and
+``backoffice.payables`` that projects a polled batch into the books in one transaction.
+
+Per batch (the runtime has already opened the transaction and recorded the event ids in
+``processed_events``, skipping redeliveries):
+
+1. ``post()`` every event (pure). An event the books cannot take (amounts that do not add up,
+   an unknown currency or account, ...) raises ``PermanentError``; the runtime then retries
+   the batch event by event, dead-letters that one event with the reason and posts the rest.
+2. For each generation written (the active one, plus a rebuild's pending one while it runs):
+   point the transaction at it, serialise with other writers of that generation (advisory
+   lock: open items are read, reduced and written back), record the events in
+   ``source_events`` (the generation's own dedupe set: the live consumer and a rebuild may
+   both hand it the same event), reduce the open items of the events it had not taken, and
+   write entries, lines, items and movements with one multi-row statement each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backoffice_events.catalog.base import EventModel
+from backoffice_events.catalog.topics import BILLING, PAYABLES
+from backoffice_events.consumer import BatchHandler, ConsumedEvent, EventConsumer, PermanentError
+from backoffice_events.store import driver
+from backoffice_platform.app import ServiceContext
+
+from ..domain import (
+    DEFAULT_CHART,
+    NOT_POSTED,
+    POSTED,
+    Account,
+    OpenItem,
+    OpenItemKey,
+    PostingError,
+    open_item_changes,
+    open_item_keys,
+    post,
+)
+from .books import generations, use_books
+from .journal import (
+    NewMovement,
+    PostedEvent,
+    load_open_items,
+    open_accounts,
+    record_source_events,
+    save_entries,
+    save_open_items,
+)
+
+LEDGER_TOPICS: tuple[str, ...] = (BILLING, PAYABLES)
+HANDLED: tuple[type[EventModel], ...] = (*POSTED, *NOT_POSTED)
+LIVE_CONSUMER = "ledger"
+
+# First key of the advisory lock that serialises writers of one generation (the second key).
+_WRITER_LOCK = 7_231_100
+
+
+def _refused(exc: PostingError, consumed: ConsumedEvent) -> PermanentError:
+    field = f", field {exc.field}" if exc.field else ""
+    return PermanentError(
+        f"{consumed.envelope.type} {consumed.envelope.id} cannot be posted: {exc.detail}"
+        f" (rule {exc.rule}{field})"
+    )
+
+
+def post_batch(events: Sequence[ConsumedEvent]) -> list[PostedEvent]:
+    """The entries of every event, before anything is written; ``PermanentError`` for the
+    first event the posting rules refuse."""
+    posted: list[PostedEvent] = []
+    for consumed in events:
+        occurred_on = consumed.envelope.time.astimezone(dt.UTC).date()
+        try:
+            entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=DEFAULT_CHART)
+        except PostingError as exc:
+            raise _refused(exc, consumed) from exc
+        posted.append(PostedEvent(consumed, occurred_on, entries))
+    return posted
+
+
+def _new_accounts(posted: Sequence[PostedEvent]) -> list[Account]:
+    """Accounts the entries use that the seeded chart does not list (expense accounts)."""
+    found: dict[str, Account] = {}
+    for event in posted:
+        for entry in event.entries:
+            for line in entry.lines:
+                if line.account not in DEFAULT_CHART and line.account not in found:
+                    found[line.account] = DEFAULT_CHART.account(line.account)
+    return list(found.values())
+
+
+async def write_generation(conn: AsyncConnection, generation: int, posted: Sequence[PostedEvent]) -> int:
+    """Write ``posted`` into ``generation``'s books; returns how many events were new to it."""
+    await use_books(conn, generation)
+    db = await driver(conn)
+    await db.execute("SELECT pg_advisory_xact_lock($1, $2)", _WRITER_LOCK, generation)
+    fresh_ids = await record_source_events(db, posted)
+    fresh = [p for p in posted if p.event_id in fresh_ids]
+    if not fresh:
+        return 0
+
+    keys = [key for p in fresh for key in open_item_keys(p.consumed.event)]
+    state: dict[OpenItemKey, OpenItem] = await load_open_items(db, keys)
+    changed: dict[OpenItemKey, OpenItem] = {}
+    movements: list[NewMovement] = []
+    for p in fresh:
+        try:
+            changes = open_item_changes(state, p.consumed.event, p.event_id, p.occurred_on)
+        except PostingError as exc:
+            raise _refused(exc, p.consumed) from exc
+        for item in changes:
+            state[item.key] = changed[item.key] = item
+            mine = [m for m in item.movements if m.event_id == p.event_id]
+            movements.extend(NewMovement(item.key, seq, m) for seq, m in enumerate(mine))
+
+    await open_accounts(db, _new_accounts(fresh))
+    await save_entries(db, [entry for p in fresh for entry in p.entries])
+    await save_open_items(db, list(changed.values()), movements)
+    return len(fresh)
+
+
+async def project_live(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
+    """Batch handler of the live consumer: the active generation, and a pending one too.
+
+    The generation row is read ``FOR SHARE``, so a rebuild registering or switching a
+    generation waits for this batch and every later batch sees the new row.
+    """
+    posted = post_batch(events)
+    current = await generations(conn, lock="share")
+    for generation in current.written:
+        await write_generation(conn, generation, posted)
+
+
+def project_into(generation: int) -> BatchHandler:
+    """Batch handler of a rebuild's consumer: only the generation being rebuilt."""
+
+    async def handler(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
+        posted = post_batch(events)
+        await write_generation(conn, generation, posted)
+
+    return handler
+
+
+def live_consumer(ctx: ServiceContext) -> EventConsumer:
+    """The ledger's one consumer of the billing and payables topics."""
+    return EventConsumer(
+        name=LIVE_CONSUMER,
+        engine=ctx.engine,
+        kafka=ctx.kafka,
+        topics=list(LEDGER_TOPICS),
+        batch_handler=project_live,
+        handles=HANDLED,
+    )
+
+
+def rebuild_consumer(ctx: ServiceContext, generation: int) -> EventConsumer:
+    """A consumer with a fresh group (so it starts at the beginning of the topics) and its
+    own dedupe scope, writing only into ``generation``."""
+    name = f"ledger-rebuild-{generation}"
+    return EventConsumer(
+        name=name,
+        engine=ctx.engine,
+        kafka=ctx.kafka,
+        topics=list(LEDGER_TOPICS),
+        batch_handler=project_into(generation),
+        handles=HANDLED,
+        batch_size=2000,
+    )

@@ -1,0 +1,119 @@
+"""Operating the books: the invariant check and rebuilds from the topics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict
+
+from backoffice_platform.app import ctx_of, with_roles
+from backoffice_platform.auth import Role
+
+from ..service_layer import rebuild
+from ..service_layer.checks import check_books
+
+router = APIRouter(tags=["operations"])
+
+READERS = with_roles(Role.BILLING_CLERK, Role.PAYABLES_CLERK, Role.APPROVER, read=True)
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InvariantsView(_View):
+    as_of: dt.date
+    ok: bool
+    violations: list[str]
+
+
+@router.get(
+    "/checks/invariants",
+    response_model=InvariantsView,
+    dependencies=[READERS],
+    summary="Check the ledger's invariants at a date (entries balance, control accounts equal"
+    " their subledgers, trial balance nets to zero, AR/AP equal the open items)",
+)
+async def invariants(
+    request: Request,
+    as_of: Annotated[dt.date | None, Query(description="YYYY-MM-DD; default today")] = None,
+) -> InvariantsView:
+    ctx = ctx_of(request)
+    day = as_of or ctx.clock.today()
+    violations = await check_books(ctx.engine, day)
+    return InvariantsView(as_of=day, ok=not violations, violations=violations)
+
+
+class RebuildView(_View):
+    generation: int
+    previous: int
+    state: str
+    started_at: dt.datetime | None = None
+    heartbeat_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    records_target: int
+    records_done: int
+    events_applied: int
+    books_equal: bool | None
+    detail: str | None
+
+
+class RebuildStatusView(_View):
+    active_generation: int
+    pending_generation: int | None
+    rebuild: RebuildView | None
+
+
+@router.post(
+    "/rebuild",
+    status_code=202,
+    response_model=RebuildView,
+    dependencies=[with_roles(Role.ADMIN)],
+    summary="Rebuild the books from the topics in the background; reads stay online and"
+    " switch to the new books once they have caught up",
+    responses={409: {"description": "a rebuild is already running"}},
+)
+async def start_rebuild(request: Request) -> RebuildView:
+    job = await rebuild.start_rebuild_in_background(ctx_of(request))
+    return RebuildView(
+        generation=job.generation,
+        previous=job.previous,
+        state=job.state.value,
+        records_target=job.records_target,
+        records_done=job.records_done,
+        events_applied=job.events_applied,
+        books_equal=job.books_equal,
+        detail=job.detail,
+    )
+
+
+@router.get(
+    "/rebuild/status",
+    response_model=RebuildStatusView,
+    dependencies=[READERS],
+    summary="Active generation of the books and the latest rebuild's progress",
+)
+async def rebuild_status(request: Request) -> RebuildStatusView:
+    status = await rebuild.rebuild_status(ctx_of(request))
+    last = status.last
+    return RebuildStatusView(
+        active_generation=status.active,
+        pending_generation=status.pending,
+        rebuild=None
+        if last is None
+        else RebuildView(
+            generation=last.generation,
+            previous=last.previous,
+            state="stale" if last.stale else last.state,
+            started_at=last.started_at,
+            heartbeat_at=last.heartbeat_at,
+            finished_at=last.finished_at,
+            records_target=last.records_target,
+            records_done=last.records_done,
+            events_applied=last.events_applied,
+            books_equal=last.books_equal,
+            detail=last.detail,
+        ),
+    )

@@ -1,0 +1,39 @@
+"""The ledger service as the platform runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+
+from backoffice_events.consumer import EventConsumer
+from backoffice_events.migrate import package_migrations
+from backoffice_platform.app import ServiceContext, create_service_app
+from backoffice_platform.runtime import ServiceDefinition
+
+from .adapters.projection import live_consumer
+from .entrypoints import books, operations
+
+
+def create_app(ctx: ServiceContext) -> FastAPI:
+    return create_service_app(
+        ctx,
+        title="Backoffice ledger service",
+        description="Double-entry books projected from billing and payables events: chart of accounts,"
+        " journal, customer and supplier subledgers, balances, aging, trial balance and statements at any"
+        " date, invariant checks and rebuilds from the topics.",
+        routers=[books.router, operations.router],
+    )
+
+
+def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
+    return [live_consumer(ctx)]
+
+
+DEFINITION = ServiceDefinition(
+    name="ledger",
+    title="Ledger service",
+    migrations=package_migrations("ledger_service", "ledger_service"),
+    create_app=create_app,
+    consumers=consumers,
+)

@@ -1,0 +1,1 @@
+"""Use cases of the ledger: reports, the invariant check and rebuilds."""

@@ -1,0 +1,2 @@
+"""Adapters around the domain: ticket streams and read models, the customer history
+projection and the Kafka handlers."""
