@@ -186,6 +186,7 @@ class CpuMeter:
     pg_pids: list[int] = field(default_factory=list)
     broker_pids: list[int] = field(default_factory=list)
     _start: dict[str, dict[int, float]] = field(default_factory=dict)
+    _machine: tuple[float, float] = (0.0, 0.0)
 
     def _sample(self) -> dict[str, dict[int, float]]:
         groups = {"client": [os.getpid()], "postgres": self.pg_pids, "kafka": self.broker_pids}
@@ -198,16 +199,30 @@ class CpuMeter:
                     out[group][pid] = value
         return out
 
+    @staticmethod
+    def _machine_sample() -> tuple[float, float]:
+        """(busy, total) CPU seconds of the whole machine, all cores."""
+        t = psutil.cpu_times()
+        total = float(sum(t))
+        idle = float(t.idle + getattr(t, "iowait", 0.0))
+        return total - idle, total
+
     def start(self) -> None:
         self._start = self._sample()
+        self._machine = self._machine_sample()
 
     def stop(self) -> dict[str, float]:
+        """CPU seconds per group, and ``machine_busy``: the share (0..1) of all cores busy."""
         end = self._sample()
-        return {
+        busy, total = self._machine_sample()
+        out = {
             group: sum(end[group][pid] - before for pid, before in pids.items() if pid in end[group])
             for group, pids in self._start.items()
             if pids
         }
+        elapsed = total - self._machine[1]
+        out["machine_busy"] = (busy - self._machine[0]) / elapsed if elapsed > 0 else 0.0
+        return out
 
 
 # --------------------------------------------------------------------------- results

@@ -115,13 +115,23 @@ def profile_summary(
         f"CPU in that run: benchmark process {cpu.get('client', 0.0):.2f} s, its PostgreSQL backends "
         f"{cpu.get('postgres', 0.0):.2f} s.",
         "",
-        f"The event loop thread was busy (running Python) {busy / total:.0%} of the time and idle "
+        f"The event loop thread was busy (not waiting in `select`) {busy / total:.0%} of the time and idle "
         f"(waiting for I/O) {by_category.get(IDLE, 0.0) / total:.0%}; "
-        f"{busy / events * 1e6:,.0f} µs of Python per event. Busy time by library:",
+        f"{busy / events * 1e6:,.0f} µs of busy wall time per event. Busy time by library:",
         "",
         "| where | share of busy time | µs per event |",
         "|---|---:|---:|",
     ]
+    cpu_share = cpu.get("client", 0.0) / wall_seconds if wall_seconds else 0.0
+    if cpu_share < busy / total - 0.15:
+        lines[-4:-4] = [
+            'pyinstrument samples wall-clock time, so "busy" below includes the event loop thread '
+            f"waiting for a core: the process got {cpu_share:.0%} of a core ({cpu.get('client', 0.0):.2f} "
+            f"CPU-s in {wall_seconds:.2f} s). That waiting shows up mostly as `socket.send`, most likely "
+            "because sending a query wakes the PostgreSQL backend, which on a machine with few busy cores "
+            "takes the CPU from the sender. Read the shares as wall-clock shares.",
+            "",
+        ]
     for name, seconds in sorted(by_category.items(), key=lambda kv: -kv[1]):
         if name == IDLE or seconds <= 0:
             continue

@@ -366,6 +366,7 @@ async def relay_throughput(ctx: BenchContext) -> BenchResult:
     producer_rate = median(p["producer"].rate for p in rounds)
     ratio = median(p["relay"].steady_rate / p["producer"].rate for p in rounds)
     client_cpu = median(p["relay"].cpu.get("client", 0.0) / p["relay"].seconds for p in rounds)
+    busy = median(p["relay"].cpu.get("machine_busy", 0.0) for p in rounds)
     broker_cpu = median(p["relay"].cpu.get("kafka", 0.0) / p["relay"].seconds for p in rounds)
     producer_client_cpu = median(p["producer"].cpu.get("client", 0.0) / p["producer"].seconds for p in rounds)
     per_round = "; ".join(
@@ -433,7 +434,7 @@ async def relay_throughput(ctx: BenchContext) -> BenchResult:
         ],
         ratios=[Metric("relay_vs_producer", "relay / bare aiokafka producer", ratio, "x")],
         measurements={"relay_events_per_s": relay_rate},
-        findings=_relay_findings(relay_rate, producer_rate, client_cpu, broker_cpu, breakdown),
+        findings=_relay_findings(relay_rate, producer_rate, client_cpu, broker_cpu, busy, breakdown),
         notes=[
             f"Workload: {events:,} `StockReserved` events pre-filled per round ({-(-events // 100):,} "
             f"streams of up to 100), topic with {PARTITIONS} partitions, producer acks=all + "
@@ -450,7 +451,12 @@ async def relay_throughput(ctx: BenchContext) -> BenchResult:
 
 
 def _relay_findings(
-    relay_rate: float, producer_rate: float, client_cpu: float, broker_cpu: float, b: Breakdown
+    relay_rate: float,
+    producer_rate: float,
+    client_cpu: float,
+    broker_cpu: float,
+    machine_busy: float,
+    b: Breakdown,
 ) -> list[str]:
     target = TARGETS_BY_ID["relay_events_per_s"]
     status = "meets" if target.met(relay_rate) else "misses"
@@ -465,7 +471,7 @@ def _relay_findings(
         f"- Relay: {relay_rate:,.0f} events/s, {status} the target ({target.describe()}); a bare producer "
         f"sent the same records at {producer_rate:,.0f} events/s (ratio {relay_rate / producer_rate:.2f}x). "
         f"Over whole drains the benchmark process used {client_cpu:.2f} cores "
-        f"and the broker {broker_cpu:.2f}.",
+        f"and the broker {broker_cpu:.2f}; the machine's cores were {machine_busy:.0%} busy.",
         f"- Where a drain's time goes (an extra drain calling `publish_batch` in a loop on timed wrappers, "
         f"{b.events / b.seconds:,.0f} events/s, process CPU {cpu_share:.2f} cores): reading the batch from "
         f"PostgreSQL {share(b.fetch_s)}, marking it published {share(b.mark_s)}, `producer.send` "

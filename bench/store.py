@@ -525,6 +525,9 @@ def _result(
         f"stream ({len(plan.stream_ids):,} streams), payload `StockReserved` "
         f"(~{len(plan.payloads[0][0])} bytes of JSON); {ctx.rounds} round(s), variants in rotating order. "
         "Ours serialises the pydantic events inside the timed append; the baselines get the JSON ready-made.",
+        "The eventsourcing recorder takes `LOCK TABLE ... IN EXCLUSIVE MODE` in every insert (to keep its "
+        "notification ids in commit order), so its writers run one at a time; when the machine is busy a "
+        "descheduled lock holder stalls all of them, so ours / eventsourcing grows with machine load.",
         f"Events/s per round: {per_round}.",
         f"While ours ran, the benchmark process used {ours_cpu:.2f} CPU-seconds per second "
         f"(1.00 = one core; asyncio runs on one) and its PostgreSQL backends {pg_cpu:.2f}, on {_cores()} "
@@ -532,7 +535,16 @@ def _result(
         "benchmark process (harness included) and the PostgreSQL backends of the benchmark database "
         "(not the WAL writer or checkpointer).",
     ]
-    findings = _findings(key, work, rate, lat, cpu, vs_auto)
+    busy = median(r["ours"].cpu.get("machine_busy", 0.0) for r in rounds)
+    findings = _findings(
+        key,
+        work,
+        rate,
+        lat,
+        cpu,
+        {"eventsourcing": vs_es, "asyncpg": vs_bare, "autocommit": vs_auto},
+        busy,
+    )
     return BenchResult(
         name=name,
         title=title,
@@ -564,7 +576,8 @@ def _findings(
     rate: dict[str, float],
     lat: dict[str, list[float]],
     cpu: dict[tuple[str, str], float],
-    vs_auto: float,
+    ratios: dict[str, float],
+    machine_busy: float,
 ) -> list[str]:
     """What limits ours, from the numbers of this run."""
     target = TARGETS_BY_ID[f"{key}_events_per_s"]
@@ -572,43 +585,63 @@ def _findings(
     client, server = cpu[("ours", "client")], cpu[("ours", "postgres")]
     cores = _cores()
     need = (client + server) * target.value / 1e6
+    ceiling = cores * 1e6 / (client + server) if client + server else float("inf")
+    client_ceiling = 1e6 / client if client else float("inf")
     p50 = percentile(lat["ours"], 50)
     status = "meets" if target.met(ours) else "misses"
+    vs_auto = ratios["autocommit"]
     lines = [
         f"- Ours: {ours:,.0f} events/s, {status} the target ({target.describe()}); "
-        f"ours / eventsourcing {ours / rate['eventsourcing']:.2f}x, "
-        f"ours / bare asyncpg {ours / rate['asyncpg']:.2f}x.",
+        f"ours / eventsourcing {ratios['eventsourcing']:.2f}x, ours / bare asyncpg {ratios['asyncpg']:.2f}x "
+        "(medians of the per-round ratios).",
         f"- CPU per event: benchmark process {client:,.1f} µs, PostgreSQL {server:,.1f} µs "
         f"(bare asyncpg: {cpu[('asyncpg', 'client')]:,.1f} + {cpu[('asyncpg', 'postgres')]:,.1f} µs). "
-        f"At the target rate that is {need:.2f} cores of this machine's {cores} "
-        "for client and server together; the asyncio client alone tops out near "
-        f"{1e6 / client if client else float('inf'):,.0f} events/s (one core).",
+        f"At the target rate that is {need:.2f} cores for client and server together, of this machine's "
+        f"{cores}. With all {cores} cores to themselves they could do about {ceiling:,.0f} events/s; the "
+        f"asyncio client alone (one core) about {client_ceiling:,.0f}.",
+        f"- Machine: while ours ran, the machine's cores were {machine_busy:.0%} busy; the benchmark "
+        f"process and its PostgreSQL backends account for {(client + server) * ours / 1e6 / cores:.0%} "
+        "of the machine, the rest is other work (Kafka, PostgreSQL's WAL writer, other processes).",
         f"- Waiting: an append took {p50 * 1e3:.2f} ms at the median, so {work.writers} writers "
         f"can at most do {work.writers / p50 * work.batch:,.0f} events/s; a bare INSERT "
         f"(one round trip, its own commit) took {percentile(lat['asyncpg'], 50) * 1e3:.2f} ms. "
         "Ours costs three round trips per append (SQLAlchemy's BEGIN, the append statement, "
-        "COMMIT); without BEGIN/COMMIT (diagnostic variant, same statement) "
-        f"ours ran {vs_auto:.2f}x as fast at {cpu[('ours-autocommit', 'client')]:,.1f} µs "
+        "COMMIT); the same statement without BEGIN/COMMIT (diagnostic variant) "
+        f"ran {vs_auto:.2f}x as fast as ours, at {cpu[('ours-autocommit', 'client')]:,.1f} µs "
         f"client + {cpu[('ours-autocommit', 'postgres')]:,.1f} µs server CPU per event.",
     ]
-    if not target.met(ours):
-        if need > 0.9 * cores:
-            lines.append(
-                f"- Bottleneck: CPU. At today's cost per event the target needs {need:.2f} cores but "
-                f"the machine has {cores}, shared by the benchmark client, PostgreSQL and Kafka; more "
-                "writers cannot help. "
-                "It takes fewer CPU-microseconds per event: dropping the BEGIN/COMMIT round trips when the "
-                "append is the transaction's only statement (measured above), sending BEGIN + append + "
-                "COMMIT in one network write, and less per-call SQLAlchemy work (the profile below) - or "
-                "the client on another machine than PostgreSQL, as in production."
-            )
-        else:
-            lines.append(
-                "- Bottleneck: waiting on round trips and commits (CPU is not saturated). It takes fewer "
-                "round trips per append (no separate BEGIN/COMMIT when the append is alone in its "
-                "transaction), or more concurrent writers so PostgreSQL's group commit flushes more "
-                "transactions per WAL flush."
-            )
+    if target.met(ours):
+        return lines
+    round_trips = (
+        "dropping the BEGIN/COMMIT round trips when the append is the transaction's only statement "
+        f"(worth {vs_auto:.2f}x here), "
+        if vs_auto > 1.1
+        else ""
+    )
+    if need > 0.9 * cores:
+        lines.append(
+            f"- Bottleneck: CPU per event. At today's cost the target needs {need:.2f} cores but the "
+            f"machine has {cores}, shared by the benchmark client, PostgreSQL and Kafka, so more writers "
+            f"cannot get there. It takes fewer CPU-microseconds per event: {round_trips}less per-call "
+            "SQLAlchemy work (the profile below), and less PostgreSQL work per event (the stream row and "
+            "the outbox row next to the event) - or the client on another machine than PostgreSQL, as in "
+            "production."
+        )
+    elif machine_busy > 0.9:
+        lines.append(
+            f"- Bottleneck: CPU available, not cost: the machine's cores were {machine_busy:.0%} busy, much "
+            "of it with other work, so appends queued for a core. Ours' cost per event would allow about "
+            f"{ceiling:,.0f} events/s on an otherwise idle {cores}-core machine (client alone: "
+            f"{client_ceiling:,.0f}); rerun `make bench` on a quiet machine to see how close it gets. "
+            + (f"Beyond that: {round_trips.rstrip(', ')}." if round_trips else "")
+        )
+    else:
+        lines.append(
+            "- Bottleneck: waiting on round trips and commits (CPU is not saturated). It takes "
+            + (round_trips if round_trips else "")
+            + "more concurrent writers so PostgreSQL's group commit flushes more transactions per WAL "
+            "flush, or fewer statements per append."
+        )
     return lines
 
 

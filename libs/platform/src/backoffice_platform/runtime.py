@@ -177,6 +177,11 @@ async def _run(definition: ServiceDefinition, mode: str, host: str, port: int) -
     if mode in ("worker", "all"):
         worker = Worker(definition, ctx)
         await worker.start()
+        if mode == "worker" and settings.worker_metrics_port:
+            from prometheus_client import start_http_server
+
+            # A worker serves no API; this lets Prometheus scrape its relay and consumer metrics.
+            start_http_server(settings.worker_metrics_port, addr=host)
     if mode in ("api", "all"):
         api_task = asyncio.create_task(_serve_api(definition.create_app(ctx), host, port))
     waiters: list[asyncio.Future[object] | asyncio.Task[object]] = [asyncio.ensure_future(stop.wait())]

@@ -62,6 +62,8 @@ class ServiceSettings(BaseSettings):
     api_keys_file: str = ""
     auth_disabled: bool = False
     db_pool_size: int = 10
+    # Worker processes serve /metrics (and a liveness answer) on this port; 0 = off.
+    worker_metrics_port: int = 0
 
     def resolved_database_url(self) -> str:
         return to_asyncpg(self.database_url) if self.database_url else database_url_for(self.service_name)

@@ -136,3 +136,12 @@ async def test_events_are_published_as_cloudevents_on_the_billing_and_payables_t
     assert [(e.type, e.subject) for e in payables_events] == [
         ("backoffice.payables.supplier_registered.v1", "supplier-sup-1")
     ]
+
+
+async def test_health_readiness_and_metrics(billing) -> None:
+    assert (await billing.client.get("/healthz")).json() == {"status": "ok", "service": "billing"}
+    ready = await billing.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "kafka": True}
+    await billing.ship("cust-1")
+    metrics = (await billing.client.get("/metrics")).text
+    assert 'backoffice_events_appended_total{service="billing"}' in metrics

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backoffice_events.catalog import BILLING, Catalog, EventModel
@@ -47,15 +46,6 @@ def payment_stream(source_id: str) -> str:
 
 def refund_stream(refund_id: str) -> str:
     return f"refund-{refund_id}"
-
-
-def violates(exc: IntegrityError, constraint: str) -> bool:
-    """Whether a unique/foreign-key violation is the one of ``constraint``."""
-    orig = exc.orig
-    name = getattr(orig, "constraint_name", None) or getattr(
-        getattr(orig, "__cause__", None), "constraint_name", None
-    )
-    return name == constraint or constraint in str(orig)
 
 
 # billing accounts -----------------------------------------------------------------------------
@@ -224,13 +214,15 @@ async def open_invoices(
     return [_invoice(row) for row in rows]
 
 
-async def overdue_invoice_ids(conn: AsyncConnection, as_of: dt.date) -> list[str]:
-    """Open invoices past their due date at ``as_of``, oldest due first."""
+async def overdue_invoice_ids(conn: AsyncConnection, as_of: dt.date, top_level: int) -> list[str]:
+    """Open invoices past their due date at ``as_of``, oldest due first, except those already
+    marked overdue and at the ``top_level`` of dunning (collections has nothing left to send)."""
     rows = await conn.execute(
         text(
-            "SELECT invoice_id FROM invoices WHERE status = 'open' AND due_date < :d ORDER BY due_date, seq"
+            "SELECT invoice_id FROM invoices WHERE status = 'open' AND due_date < :d"
+            " AND NOT (overdue AND dunning_level >= :top) ORDER BY due_date, seq"
         ),
-        {"d": as_of},
+        {"d": as_of, "top": top_level},
     )
     return [str(r.invoice_id) for r in rows]
 

@@ -1,4 +1,4 @@
-"""Small conversions between read-model columns and domain values."""
+"""Small conversions between read-model columns and domain values, and constraint checks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 
 from backoffice_events.money import Money
 
@@ -25,3 +26,12 @@ def json_value(raw: str | bytes | Any) -> Any:
     if isinstance(raw, str | bytes):
         return orjson.loads(raw)
     return raw
+
+
+def violates(exc: IntegrityError, constraint: str) -> bool:
+    """Whether a unique/foreign-key violation is the one of ``constraint``."""
+    orig = exc.orig
+    name = getattr(orig, "constraint_name", None) or getattr(
+        getattr(orig, "__cause__", None), "constraint_name", None
+    )
+    return name == constraint or constraint in str(orig)

@@ -28,8 +28,8 @@ from ..adapters.receivables import (
     get_payment,
     open_invoices,
     payment_stream,
-    violates,
 )
+from ..adapters.sql import violates
 from ..domain.accounts import BillingAccount
 from ..domain.cash import UnappliedCash
 from ..domain.credit import issue_refund

@@ -34,7 +34,7 @@ async def run_dunning(ctx: ServiceContext, as_of: dt.date, policy: DunningPolicy
     policy = policy or dunning_policy_of(ctx.settings)
     run = DunningRun(as_of)
     async with ctx.engine.connect() as conn:
-        candidates = await overdue_invoice_ids(conn, as_of)
+        candidates = await overdue_invoice_ids(conn, as_of, policy.levels[-1].level)
     for invoice_id in candidates:
         async with ctx.engine.begin() as conn:
             invoice = await get_invoice(conn, invoice_id, for_update=True)

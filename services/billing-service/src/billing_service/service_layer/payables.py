@@ -27,7 +27,7 @@ from ..adapters.payables import (
     supplier_invoice_number_used,
     supplier_stream,
 )
-from ..adapters.receivables import violates
+from ..adapters.sql import violates
 from ..domain.payables import (
     BillLineInput,
     DuplicateSupplierInvoiceNumber,

@@ -104,3 +104,11 @@ async def events_only_in(conn: AsyncConnection, generation: int, other: int) -> 
     schema_for(generation), schema_for(other)
     found = await conn.scalar(text("SELECT ledger_events_only_in(:g, :o)"), {"g": generation, "o": other})
     return int(found or 0)
+
+
+async def books_differences(conn: AsyncConnection, old: int, new: int) -> list[str]:
+    """The parts (journal entries, journal lines, open items, accounts) in which two
+    generations differ; empty when they hold the same books."""
+    schema_for(old), schema_for(new)
+    found = await conn.scalar(text("SELECT ledger_books_differences(:o, :n)"), {"o": old, "n": new})
+    return list(found or [])

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from backoffice_platform.app import ctx_of, with_roles
 from backoffice_platform.auth import Role
@@ -61,9 +61,15 @@ class RebuildView(_View):
 
 
 class RebuildStatusView(_View):
+    state: str = Field(description="summary of the latest rebuild: idle (none yet), running, done or failed")
+    processed: int = Field(description="records of the topics replayed so far")
+    target: int = Field(description="records to replay (the topics' size when the rebuild started)")
     active_generation: int
     pending_generation: int | None
-    rebuild: RebuildView | None
+    rebuild: RebuildView | None = Field(description="the latest rebuild in detail")
+
+
+_SUMMARY = {"running": "running", "switched": "done", "failed": "failed", "abandoned": "failed"}
 
 
 @router.post(
@@ -99,6 +105,9 @@ async def rebuild_status(request: Request) -> RebuildStatusView:
     status = await rebuild.rebuild_status(ctx_of(request))
     last = status.last
     return RebuildStatusView(
+        state="idle" if last is None else "failed" if last.stale else _SUMMARY[last.state],
+        processed=0 if last is None else last.records_done,
+        target=0 if last is None else last.records_target,
         active_generation=status.active,
         pending_generation=status.pending,
         rebuild=None

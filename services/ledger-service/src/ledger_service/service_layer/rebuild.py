@@ -15,7 +15,7 @@ Design (one schema per generation, see ``adapters.books``):
    both consumers is taken once. Reads keep using the active generation all along.
 3. **Switch.** Stop the replay consumer; lock the generation row (waiting for a live batch
    in flight, holding back the next), compare the old and the new books (events taken,
-   account and subledger balances, open items) for the status report, then make ``n``
+   journal entries and lines, open items, accounts; in SQL) for the status report, then make ``n``
    active in the same transaction. A replay that lacks events the current books hold is
    refused instead (the rebuild fails, nothing changes for readers). The previous
    generation is kept (reads that started before the switch finish on it) and dropped by
@@ -40,14 +40,14 @@ from backoffice_events.consumer import EventConsumer
 from backoffice_platform.app import ServiceContext
 from backoffice_platform.errors import Conflict
 
-from ..adapters import queries, rebuilds
+from ..adapters import rebuilds
 from ..adapters.books import (
+    books_differences,
     create_books,
     drop_books,
     events_only_in,
     existing_generations,
     generations,
-    use_books,
 )
 from ..adapters.projection import LEDGER_TOPICS, rebuild_consumer
 from ..adapters.rebuilds import RebuildRecord, TopicRange
@@ -166,18 +166,6 @@ async def _replay(ctx: ServiceContext, job: RebuildProgress, progress: ProgressC
             await asyncio.gather(task, return_exceptions=True)
 
 
-async def _books_snapshot(conn: AsyncConnection, generation: int) -> tuple[list[object], ...]:
-    await use_books(conn, generation)
-    return (
-        list(await queries.account_balances(conn, None)),
-        list(await queries.subledger_balances(conn, None)),
-        [
-            (i.key, i.party_id, i.currency, i.issued_on, i.due_date, i.open_amount())
-            for i in await queries.open_items_at(conn, None)
-        ],
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class BooksComparison:
     """Old and rebuilt books side by side, at the switch."""
@@ -200,9 +188,7 @@ async def compare_books(conn: AsyncConnection, old: int, new: int) -> BooksCompa
             f"{missing} event(s) of generation {old} are not in the rebuilt generation {new};"
             f" {ahead} event(s) of generation {new} had not reached generation {old}",
         )
-    before, after = await _books_snapshot(conn, old), await _books_snapshot(conn, new)
-    names = ("account balances", "subledger balances", "open items")
-    differ = [name for name, a, b in zip(names, before, after, strict=True) if a != b]
+    differ = await books_differences(conn, old, new)
     if differ:
         detail = f"generation {new} differs from generation {old} in: {', '.join(differ)}"
         return BooksComparison(0, 0, False, detail)
