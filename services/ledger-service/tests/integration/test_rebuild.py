@@ -124,7 +124,6 @@ async def test_a_rebuild_yields_the_same_books_while_reads_answer_throughout(
 
     assert "running" in seen_states
     assert statuses and set(statuses) == {200}, statuses
-    print("DURING", len(during))
     assert len(during) >= 3 and set(during) == {200}
     assert changed == []
     assert status["active_generation"] == 2 and status["pending_generation"] is None

@@ -6,16 +6,17 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI
 
+from backoffice_events.catalog.base import EventModel
 from backoffice_events.catalog.billing import CreditNoteIssued
 from backoffice_events.catalog.orders import OrderShipped
 from backoffice_events.catalog.topics import BILLING, ORDERS, SUPPORT
-from backoffice_events.consumer import EventConsumer
+from backoffice_events.consumer import EventConsumer, Handler
 from backoffice_events.migrate import package_migrations
 from backoffice_platform.app import ServiceContext, create_service_app
 from backoffice_platform.runtime import PeriodicJob, ServiceDefinition
 
 from .adapters.history import HISTORY_EVENTS, project_history
-from .adapters.remedies import record_remedy_outcome
+from .adapters.remedies import project_and_fulfil
 from .entrypoints import customers, jobs, reports, tickets
 from .service_layer.sla import run_sla_job
 from .settings import SupportSettings, sla_policy
@@ -33,22 +34,18 @@ def create_app(ctx: ServiceContext) -> FastAPI:
 
 
 def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
-    """The customer history projection and the remedy outcomes."""
+    """One consumer: the customer history from order, billing and ticket events, and the
+    remedy outcomes among them (credit notes, replacement shipments) in the same transaction."""
+    handlers: dict[type[EventModel], Handler] = dict.fromkeys(HISTORY_EVENTS, project_history)
+    handlers[CreditNoteIssued] = handlers[OrderShipped] = project_and_fulfil
     return [
         EventConsumer(
             name="support-history",
             engine=ctx.engine,
             kafka=ctx.kafka,
             topics=[ORDERS, BILLING, SUPPORT],
-            handlers=dict.fromkeys(HISTORY_EVENTS, project_history),
-        ),
-        EventConsumer(
-            name="support-remedy-outcomes",
-            engine=ctx.engine,
-            kafka=ctx.kafka,
-            topics=[ORDERS, BILLING],
-            handlers={CreditNoteIssued: record_remedy_outcome, OrderShipped: record_remedy_outcome},
-        ),
+            handlers=handlers,
+        )
     ]
 
 

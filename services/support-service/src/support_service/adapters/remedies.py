@@ -9,6 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backoffice_events.consumer import ConsumedEvent, PermanentError
 
 from ..domain.remedies import remedy_outcome_of
+from .history import project_history
+
+
+async def project_and_fulfil(conn: AsyncConnection, consumed: ConsumedEvent) -> None:
+    """Consumer handler for ``CreditNoteIssued`` and ``OrderShipped``: the remedy outcome and
+    the history in one transaction, so a fulfilled credit and the invoice's reduced open
+    amount are seen together (checks of new credits never see one without the other)."""
+    await record_remedy_outcome(conn, consumed)
+    await project_history(conn, consumed)
 
 
 async def record_remedy_outcome(conn: AsyncConnection, consumed: ConsumedEvent) -> None:
