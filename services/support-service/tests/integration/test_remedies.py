@@ -1,11 +1,14 @@
 """Remedies: checked against the projected invoices and orders, and fulfilled when billing's
 credit note or order-service's replacement shipment arrives on Kafka."""
 
+import asyncio
 import datetime as dt
 
 import pytest
 
+from backoffice_events.dlq import read_dead_letters
 from backoffice_events.testing import eventually
+from backoffice_platform.auth import Role
 
 pytestmark = pytest.mark.integration
 
@@ -131,8 +134,6 @@ async def test_remedies_and_their_outcomes(world) -> None:
 
 
 async def test_pending_credits_of_other_tickets_count_against_the_invoice(world) -> None:
-    import asyncio
-
     first, _ = await setting(world)
     second = await world.open_ticket("c-1", invoice_id="i-1")
     third = await world.open_ticket("c-1", invoice_id="i-1")
@@ -210,8 +211,6 @@ async def test_bad_remedies_are_refused_and_nothing_is_written(world) -> None:
 
 
 async def test_remedies_need_an_open_ticket_and_an_agent(world) -> None:
-    from backoffice_platform.auth import Role
-
     ticket, _ = await setting(world)
     tid = ticket["ticket_id"]
     as_auditor = await world.client.post(
@@ -233,8 +232,6 @@ async def test_remedies_need_an_open_ticket_and_an_agent(world) -> None:
 
 
 async def test_an_outcome_that_does_not_fit_its_remedy_is_dead_lettered(world, kafka_config) -> None:
-    from backoffice_events.dlq import read_dead_letters
-
     ticket, placed = await setting(world)
     tid = ticket["ticket_id"]
     credit = await world.post(

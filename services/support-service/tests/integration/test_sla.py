@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from backoffice_events.testing import eventually
 from backoffice_platform.auth import Role
 from backoffice_platform.testing import running_service
 from support_service.service import DEFINITION
@@ -96,7 +97,6 @@ async def test_sla_targets_and_reopen_window_come_from_settings(databases, kafka
     overrides = {"sla_hours": {"urgent": [2, 10]}, "reopen_window_days": 1}
     async with running_service(DEFINITION, databases, kafka_config, settings_overrides=overrides) as svc:
         await feed.order_placed("o-1", "c-1")
-        from backoffice_events.testing import eventually
 
         async def known() -> bool:
             return (await svc.client.get("/customers/c-1/timeline")).status_code == 200

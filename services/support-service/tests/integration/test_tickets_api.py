@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from backoffice_events.testing import eventually
 from backoffice_platform.auth import Role
 
 pytestmark = pytest.mark.integration
@@ -111,8 +112,6 @@ async def test_ticket_life_cycle(world) -> None:
     async def closed_in_timeline() -> bool:
         body = (await world.client.get("/customers/c-1/timeline")).json()
         return "ticket_closed" in [item["kind"] for item in body["items"]]
-
-    from backoffice_events.testing import eventually
 
     await eventually(closed_in_timeline)
 

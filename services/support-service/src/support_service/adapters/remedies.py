@@ -21,13 +21,13 @@ async def project_and_fulfil(conn: AsyncConnection, consumed: ConsumedEvent) -> 
 
 
 async def record_remedy_outcome(conn: AsyncConnection, consumed: ConsumedEvent) -> None:
-    """Consumer handler: a ``CreditNoteIssued`` with a ``remedy_id`` or an ``OrderShipped``
-    with ``replacement_for`` fulfils that remedy; other events of those types are ignored.
+    """A ``CreditNoteIssued`` with a ``remedy_id`` or an ``OrderShipped`` with
+    ``replacement_for`` fulfils that remedy; other events of those types are no outcome.
 
     The outcome is stored even if the remedy is not known yet (a rebuild may read the orders
     or billing topic first); the ticket shows it once both are there. An outcome that does not
-    fit the remedy (another kind, or a second, different outcome) can never apply and is
-    dead-lettered.
+    fit the remedy (another kind, or a second, different outcome) can never apply: the event
+    is dead-lettered with the reason, to be looked at and replayed.
     """
     outcome = remedy_outcome_of(consumed.event)
     if outcome is None:
