@@ -43,11 +43,17 @@ def consumer_groups(definition: ServiceDefinition) -> list[tuple[str, list[str]]
 
 
 async def end_offsets(config: KafkaConfig, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
+    # Let the consumer's internal task start: aiokafka cannot stop a consumer whose task never ran.
+    await asyncio.sleep(0.01)
     try:
+        await consumer._client.force_metadata_update()
         tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        return dict(await consumer.end_offsets(tps)) if tps else {}
+        if not tps:
+            return {}
+        consumer.assign(tps)
+        return dict(await consumer.end_offsets(tps))
     finally:
         await consumer.stop()
 

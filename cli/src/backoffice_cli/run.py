@@ -25,7 +25,9 @@ def start_services(admin: str) -> dict[str, subprocess.Popen[bytes]]:
         log = open(LOGS / f"{name}-service.log", "ab")  # noqa: SIM115 - lives as long as the process
         procs[name] = subprocess.Popen(
             [sys.executable, "-m", f"{name}_service", "all", "--port", str(PORTS[name])],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     return procs
 
