@@ -41,7 +41,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.pytest.lazy import get_all_tests
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
-    *([negative_data_rejection] if os.environ.get("FUZZ_NEG", "1") == "1" else []),
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )

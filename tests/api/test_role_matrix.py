@@ -60,7 +60,10 @@ async def test_every_endpoint_with_every_role(databases, kafka_config) -> None:
                 for method in (m.upper() for m in operations):
                     where = f"{definition.name} {method} {path}"
                     checked += 1
-                    for headers, label in (({"X-API-Key": ""}, "no key"), ({"X-API-Key": "wrong"}, "bad key")):
+                    for headers, label in (
+                        ({"X-API-Key": ""}, "no key"),
+                        ({"X-API-Key": "wrong"}, "bad key"),
+                    ):
                         status = (await _call(svc.client, method, path, headers)).status_code
                         if status != 401:
                             problems.append(f"{where}: {label} gave {status}, not 401")

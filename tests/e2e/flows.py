@@ -9,7 +9,13 @@ from typing import Any
 from backoffice_events.testing import eventually
 from backoffice_platform.testing import RunningService
 
-ADDRESS = {"name": "Acme GmbH", "line1": "Hauptstr. 1", "postal_code": "10115", "city": "Berlin", "country": "DE"}
+ADDRESS = {
+    "name": "Acme GmbH",
+    "line1": "Hauptstr. 1",
+    "postal_code": "10115",
+    "city": "Berlin",
+    "country": "DE",
+}
 
 
 def eur(amount: str) -> dict[str, str]:
@@ -17,29 +23,52 @@ def eur(amount: str) -> dict[str, str]:
 
 
 async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.text}"
+    )
     return response.json()
 
 
 async def stock_product(order: RunningService, sku: str, price: str, vat: str, quantity: int) -> None:
-    await ok(await order.client.post("/products", json={"sku": sku, "name": sku, "unit_price": eur(price),
-                                                       "vat_rate": vat}), 201)
+    await ok(
+        await order.client.post(
+            "/products", json={"sku": sku, "name": sku, "unit_price": eur(price), "vat_rate": vat}
+        ),
+        201,
+    )
     await ok(await order.client.post(f"/stock/{sku}/receipts", json={"quantity": quantity}), 201)
 
 
-async def place_and_ship(order: RunningService, customer: str, lines: list[tuple[str, int]]) -> tuple[str, str]:
-    placed = await ok(await order.client.post(
-        "/orders",
-        json={"customer_id": customer, "channel": "web", "currency": "EUR", "backorder_policy": "reject",
-              "shipping_address": ADDRESS, "lines": [{"sku": s, "quantity": q} for s, q in lines]},
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    ), 201)
+async def place_and_ship(
+    order: RunningService, customer: str, lines: list[tuple[str, int]]
+) -> tuple[str, str]:
+    placed = await ok(
+        await order.client.post(
+            "/orders",
+            json={
+                "customer_id": customer,
+                "channel": "web",
+                "currency": "EUR",
+                "backorder_policy": "reject",
+                "shipping_address": ADDRESS,
+                "lines": [{"sku": s, "quantity": q} for s, q in lines],
+            },
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        ),
+        201,
+    )
     order_id = placed["order_id"]
-    shipped = await ok(await order.client.post(
-        f"/orders/{order_id}/shipments",
-        json={"carrier": "DHL", "tracking_number": "T-1",
-              "lines": [{"line_no": i + 1, "quantity": q} for i, (_s, q) in enumerate(lines)]},
-    ), 201)
+    shipped = await ok(
+        await order.client.post(
+            f"/orders/{order_id}/shipments",
+            json={
+                "carrier": "DHL",
+                "tracking_number": "T-1",
+                "lines": [{"line_no": i + 1, "quantity": q} for i, (_s, q) in enumerate(lines)],
+            },
+        ),
+        201,
+    )
     return order_id, shipped["shipment_id"]
 
 

@@ -6,7 +6,16 @@ import pytest
 
 from backoffice_events.testing import eventually
 
-from .flows import customer_balance, eur, invoice_for, ok, place_and_ship, receivable, stock_product, trial_balance_is_zero
+from .flows import (
+    customer_balance,
+    eur,
+    invoice_for,
+    ok,
+    place_and_ship,
+    receivable,
+    stock_product,
+    trial_balance_is_zero,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -18,17 +27,27 @@ async def test_order_to_cash_leaves_the_customer_at_zero(system) -> None:
 
     invoice = await invoice_for(system.billing, "cust-e2e", shipment_id)
     # 3 x 10.00 net 30.00 + VAT 6.30; 2 x 4.99 net 9.98 + VAT 0.70 (0.6986 half up)
-    assert invoice["net"] == eur("39.98") and invoice["vat"] == eur("7.00") and invoice["gross"] == eur("46.98")
+    assert (
+        invoice["net"] == eur("39.98") and invoice["vat"] == eur("7.00") and invoice["gross"] == eur("46.98")
+    )
 
     async def ar_posted() -> bool:
         return await receivable(system.ledger, "cust-e2e") == Decimal("46.98")
 
     await eventually(ar_posted, timeout=60)
 
-    await ok(await system.billing.client.post("/payments", json={
-        "customer_id": "cust-e2e", "amount": eur("46.98"), "bank_transaction_id": "BANK-E2E-1",
-        "payer_reference": invoice["number"],
-    }), 201)
+    await ok(
+        await system.billing.client.post(
+            "/payments",
+            json={
+                "customer_id": "cust-e2e",
+                "amount": eur("46.98"),
+                "bank_transaction_id": "BANK-E2E-1",
+                "payer_reference": invoice["number"],
+            },
+        ),
+        201,
+    )
     paid = await ok(await system.billing.client.get(f"/invoices/{invoice['invoice_id']}"))
     assert paid["status"] == "paid"
 

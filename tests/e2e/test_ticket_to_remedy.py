@@ -26,16 +26,42 @@ async def test_ticket_to_remedy_across_the_services(system) -> None:
         return {"order_placed", "invoice_issued"} <= kinds
 
     await eventually(support_knows_the_invoice, timeout=60)
-    ticket = await ok(await support.client.post("/tickets", json={
-        "customer_id": "cust-remedy", "order_id": order_id, "invoice_id": invoice["invoice_id"],
-        "channel": "email", "subject": "one box arrived broken", "description": "glass shattered",
-        "priority": "high"}), 201)
+    ticket = await ok(
+        await support.client.post(
+            "/tickets",
+            json={
+                "customer_id": "cust-remedy",
+                "order_id": order_id,
+                "invoice_id": invoice["invoice_id"],
+                "channel": "email",
+                "subject": "one box arrived broken",
+                "description": "glass shattered",
+                "priority": "high",
+            },
+        ),
+        201,
+    )
     tid = ticket["ticket_id"]
     await ok(await support.client.post(f"/tickets/{tid}/root-cause", json={"root_cause": "damaged_goods"}))
-    credit = await ok(await support.client.post(f"/tickets/{tid}/remedies", json={
-        "kind": "credit", "invoice_id": invoice["invoice_id"], "amount": eur("24.20"), "reason": "broken item"}), 201)
-    reship = await ok(await support.client.post(f"/tickets/{tid}/remedies", json={
-        "kind": "reshipment", "order_id": order_id, "lines": [{"line_no": 1, "quantity": 1}]}), 201)
+    credit = await ok(
+        await support.client.post(
+            f"/tickets/{tid}/remedies",
+            json={
+                "kind": "credit",
+                "invoice_id": invoice["invoice_id"],
+                "amount": eur("24.20"),
+                "reason": "broken item",
+            },
+        ),
+        201,
+    )
+    reship = await ok(
+        await support.client.post(
+            f"/tickets/{tid}/remedies",
+            json={"kind": "reshipment", "order_id": order_id, "lines": [{"line_no": 1, "quantity": 1}]},
+        ),
+        201,
+    )
 
     async def outcomes() -> dict | None:
         view = await ok(await support.client.get(f"/tickets/{tid}"))
@@ -68,7 +94,9 @@ async def test_ticket_to_remedy_across_the_services(system) -> None:
     await eventually(ar_after_credit, timeout=60)
     assert await trial_balance_is_zero(ledger)
 
-    await ok(await support.client.post(f"/tickets/{tid}/resolve", json={"resolution": "credited and reshipped"}))
+    await ok(
+        await support.client.post(f"/tickets/{tid}/resolve", json={"resolution": "credited and reshipped"})
+    )
     await ok(await support.client.post(f"/tickets/{tid}/satisfaction", json={"score": 5}))
 
     async def timeline_complete() -> bool:
