@@ -83,7 +83,15 @@ def _date(result: BenchResult) -> str:
     return result.measured_at[:10]
 
 
+def _ordered(results: dict[str, BenchResult]) -> dict[str, BenchResult]:
+    """Benchmarks in the order of the targets they measure, the others after them by name."""
+    preferred = list(dict.fromkeys(t.benchmark for t in TARGETS))
+    rank = {name: i for i, name in enumerate(preferred)}
+    return dict(sorted(results.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
+
+
 def render(results: dict[str, BenchResult], machine: dict[str, str], generated_at: str) -> str:
+    results = _ordered(results)
     lines = [
         "# Benchmarks",
         "",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -71,6 +72,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kafka", help="Kafka bootstrap servers (default $KAFKA_BOOTSTRAP_SERVERS or local)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite benchmarks.md from benchmarks.json, run nothing"
+    )
     return parser.parse_args(argv)
 
 
@@ -156,6 +160,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         for b in BENCHMARKS.values():
             print(f"{b.name:16} {b.title} (default size {b.default_size:,}, tiny {b.tiny_size:,})")
+        return 0
+    if args.render:
+        json_path = args.out_dir / "benchmarks.json"
+        results = report.load(json_path)
+        stored = json.loads(json_path.read_text()) if json_path.exists() else {}
+        (args.out_dir / "benchmarks.md").write_text(
+            report.render(results, stored.get("machine", {}), stored.get("generated_at", now_iso()))
+        )
         return 0
     logging.basicConfig(level=logging.WARNING)
     # Fresh topics answer NotLeaderForPartition for a moment; aiokafka retries and says so.

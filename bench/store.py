@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -646,8 +647,6 @@ def _findings(
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 

@@ -5,8 +5,7 @@ from decimal import Decimal
 import pytest
 
 from backoffice_events.testing import eventually
-
-from .flows import (
+from e2e.flows import (
     customer_balance,
     eur,
     invoice_for,

@@ -6,8 +6,7 @@ import pytest
 
 from backoffice_events.testing import eventually
 from backoffice_platform.auth import Role
-
-from .flows import eur, ok, trial_balance_is_zero
+from e2e.flows import eur, ok, trial_balance_is_zero
 
 pytestmark = pytest.mark.integration
 

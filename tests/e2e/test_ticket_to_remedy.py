@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 
 from backoffice_events.testing import eventually
-
-from .flows import eur, invoice_for, ok, place_and_ship, receivable, stock_product, trial_balance_is_zero
+from e2e.flows import eur, invoice_for, ok, place_and_ship, receivable, stock_product, trial_balance_is_zero
 
 pytestmark = pytest.mark.integration
 

@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from event_test_support import envelopes, read_topic
 from sqlalchemy import text
 
 from backoffice_events.catalog.orders import StockReceived
 from backoffice_events.store import EventStore
 from backoffice_events.testing import eventually
-
-from .helpers import envelopes, read_topic
 
 pytestmark = pytest.mark.integration
 

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
+from event_test_support import assert_same_attributes
 
 from backoffice_events.envelope import Envelope, EnvelopeError
 
@@ -31,21 +32,6 @@ def test_cloudevents_sdk_reads_our_record() -> None:
     message = KafkaMessage(headers=dict(env.kafka_headers()), key=env.kafka_key(), value=env.kafka_value())
     event = from_binary_event(message)
     assert_same_attributes(event, env)
-
-
-def assert_same_attributes(event, env: Envelope) -> None:
-    """What the official CloudEvents SDK reads equals what we wrote."""
-    assert event.get_id() == env.id
-    assert event.get_source() == env.source
-    assert event.get_type() == env.type
-    assert event.get_subject() == env.subject
-    assert event.get_specversion() == "1.0"
-    assert event.get_time() == env.time
-    assert event.get_datacontenttype() == "application/json"
-    assert str(event.get_extension("streamversion")) == str(env.stream_version)
-    assert event.get_extension("correlationid") == env.correlation_id
-    assert event.get_extension("causationid") == env.causation_id
-    assert event.get_data() == env.data
 
 
 @pytest.mark.parametrize(

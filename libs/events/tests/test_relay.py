@@ -5,15 +5,13 @@ from collections import defaultdict
 
 import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
+from event_test_support import assert_same_attributes, envelopes, read_topic
 from sqlalchemy import text
 
 from backoffice_events.catalog.orders import StockReceived
 from backoffice_events.outbox import OutboxRelay
 from backoffice_events.store import EventStore
 from backoffice_events.testing import eventually
-
-from .helpers import envelopes, read_topic
-from .test_envelope import assert_same_attributes
 
 pytestmark = pytest.mark.integration
 

@@ -24,6 +24,7 @@ from backoffice_events.store import EventStore
 from .auth import AuthError, KeyRing, Principal, Role, permits
 from .clock import Clock, SystemClock
 from .db import make_engine
+from .errors import InvalidInput
 from .metrics import EVENTS_APPENDED, OUTBOX_BACKLOG, REQUEST_LATENCY
 from .problems import PROBLEM_JSON, install_problem_handlers
 from .settings import ServiceSettings
@@ -56,10 +57,60 @@ def require(*roles: Role, read: bool = False) -> Callable[[Request], Awaitable[P
         principal = ctx.keys.authenticate(request.headers.get("x-api-key"))
         if not permits(principal, roles, read_only=read):
             raise AuthError(403, f"role(s) {', '.join(sorted(principal.roles))} may not do this")
+        await reject_unstorable_text(request)
         request.state.principal = principal
         return principal
 
     return dependency
+
+
+def _unstorable(text: str) -> bool:
+    """Text PostgreSQL cannot hold: a NUL character, or an unpaired surrogate (not UTF-8)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _unstorable_field(document: Any) -> str | None:
+    """Where (``lines[0].sku``) the first unstorable string of a JSON document is, if any."""
+    pending: list[tuple[str, Any]] = [("", document)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, str):
+            if _unstorable(value):
+                return where or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                here = f"{where}.{key}" if where else str(key)
+                if _unstorable(str(key)):
+                    return here
+                pending.append((here, item))
+        elif isinstance(value, list):
+            pending.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+async def reject_unstorable_text(request: Request) -> None:
+    """Refuse (422 ``invalid-character``, naming the field) text the database cannot store,
+    wherever it comes in: path, query, headers or JSON body. Checked once the caller is
+    authenticated, before the request model is validated."""
+    inputs = [*request.path_params.items(), *request.query_params.multi_items(), *request.headers.items()]
+    field = next((name for name, value in inputs if isinstance(value, str) and _unstorable(value)), None)
+    if field is None and getattr(request.scope.get("route"), "body_field", None) is not None:
+        try:
+            field = _unstorable_field(await request.json())
+        except ValueError:
+            pass  # not JSON: the request model refuses it
+    if field is not None:
+        raise InvalidInput(
+            f"{field}: text may not contain NUL (U+0000) or unpaired surrogate characters",
+            field=field,
+            rule="invalid-character",
+        )
 
 
 def with_roles(*roles: Role, read: bool = False) -> Any:

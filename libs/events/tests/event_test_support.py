@@ -49,3 +49,18 @@ async def end_offsets(config: KafkaConfig, logical: str, partitions: int = 3) ->
         return sum(ends.values())
     finally:
         await consumer.stop()
+
+
+def assert_same_attributes(event, env: Envelope) -> None:
+    """What the official CloudEvents SDK reads equals what we wrote."""
+    assert event.get_id() == env.id
+    assert event.get_source() == env.source
+    assert event.get_type() == env.type
+    assert event.get_subject() == env.subject
+    assert event.get_specversion() == "1.0"
+    assert event.get_time() == env.time
+    assert event.get_datacontenttype() == "application/json"
+    assert str(event.get_extension("streamversion")) == str(env.stream_version)
+    assert event.get_extension("correlationid") == env.correlation_id
+    assert event.get_extension("causationid") == env.causation_id
+    assert event.get_data() == env.data
