@@ -57,3 +57,50 @@ async def test_order_to_cash_leaves_the_customer_at_zero(system) -> None:
     assert await trial_balance_is_zero(system.ledger)
     check = await ok(await system.ledger.client.get("/checks/invariants"))
     assert check["ok"], check["violations"]
+
+
+async def test_correlation_id_is_carried_from_the_request_through_every_event_it_causes(system) -> None:
+    from sqlalchemy import text
+
+    from e2e.flows import ADDRESS
+
+    await stock_product(system.order, "E2E-C", "5.00", "0.21", 10)
+    placed = await ok(
+        await system.order.client.post(
+            "/orders",
+            json={
+                "customer_id": "cust-corr",
+                "channel": "web",
+                "currency": "EUR",
+                "backorder_policy": "reject",
+                "shipping_address": ADDRESS,
+                "lines": [{"sku": "E2E-C", "quantity": 1}],
+            },
+            headers={"X-Correlation-Id": "corr-e2e-42"},
+        ),
+        201,
+    )
+    shipped = await system.order.client.post(
+        f"/orders/{placed['order_id']}/shipments",
+        json={"carrier": "UPS", "lines": [{"line_no": 1, "quantity": 1}]},
+        headers={"X-Correlation-Id": "corr-e2e-43"},
+    )
+    assert shipped.headers["x-correlation-id"] == "corr-e2e-43"
+    await invoice_for(system.billing, "cust-corr", shipped.json()["shipment_id"])
+
+    async def correlations(svc) -> set[str]:
+        async with svc.ctx.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT DISTINCT correlation_id FROM events"))
+            return {r[0] for r in rows}
+
+    assert {"corr-e2e-42", "corr-e2e-43"} <= await correlations(system.order)
+    # The invoice was caused by the shipment event and carries the shipment request's correlation.
+    async with system.billing.ctx.engine.connect() as conn:
+        invoice_events = await conn.execute(
+            text(
+                "SELECT correlation_id, causation_id FROM events"
+                " WHERE type = 'backoffice.billing.invoice_issued.v1'"
+            )
+        )
+        rows = invoice_events.all()
+    assert rows and all(r[0] == "corr-e2e-43" and r[1] for r in rows)

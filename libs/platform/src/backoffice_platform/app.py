@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backoffice_events.context import message_context
@@ -150,7 +151,7 @@ class RequestGuard:
                 received += len(message.get("body", b""))
                 if received > self.max_body:
                     too_big = True
-                    raise _BodyTooLarge()
+                    raise _BodyTooLarge(self.max_body)
             return message
 
         status = 500
@@ -182,8 +183,13 @@ class RequestGuard:
             )
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised from ``receive`` once a streamed body passes the limit. An HTTPException, because
+    FastAPI re-raises those while reading the body (any other error becomes a 400 "error parsing
+    the body"); the problem handlers turn it into the 413 problem."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body exceeds the limit of {limit}")
 
 
 async def _send_problem(send: Send, status: int, kind: str, detail: str) -> None:

@@ -14,7 +14,7 @@ from backoffice_events.catalog.payables import BillLine
 from backoffice_events.money import Money
 from backoffice_platform.app import ctx_of
 from backoffice_platform.errors import NotFound
-from backoffice_platform.http import etag, parse_if_match
+from backoffice_platform.http import IsoDate, etag, parse_if_match
 
 from ..adapters.payables import get_bill, get_supplier, list_bills
 from ..domain.payables import BillLineInput, BillStatus, Supplier, SupplierBill
@@ -158,8 +158,8 @@ class NewBillLine(_Body):
 class NewBill(_Body):
     supplier_id: str = Field(min_length=1, max_length=100)
     supplier_invoice_number: str = Field(min_length=1, max_length=100)
-    bill_date: dt.date
-    due_date: dt.date | None = Field(default=None, description="default: bill date plus the supplier's terms")
+    bill_date: IsoDate
+    due_date: IsoDate | None = Field(default=None, description="default: bill date plus the supplier's terms")
     lines: list[NewBillLine] = Field(max_length=500)
 
 
@@ -168,7 +168,7 @@ class Rejection(_Body):
 
 
 class NewPaymentRun(_Body):
-    pay_by: dt.date = Field(description="pay every approved, unpaid bill due on or before this date")
+    pay_by: IsoDate = Field(description="pay every approved, unpaid bill due on or before this date")
 
 
 # suppliers --------------------------------------------------------------------------------------

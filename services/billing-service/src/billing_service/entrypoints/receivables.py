@@ -14,7 +14,7 @@ from backoffice_events.catalog.billing import DunningNoticeIssued, InvoiceLine, 
 from backoffice_events.money import Money
 from backoffice_platform.app import ctx_of
 from backoffice_platform.errors import NotFound
-from backoffice_platform.http import etag
+from backoffice_platform.http import IsoDate, etag
 
 from ..adapters.receivables import AccountRecord, CreditNoteRecord, InvoiceRecord, list_invoices, read_invoice
 from ..domain.invoices import InvoiceStatus
@@ -313,7 +313,7 @@ class NewAccount(_Body):
 class NewPayment(_Body):
     customer_id: CustomerId
     amount: EnteredMoney
-    received_on: dt.date | None = Field(default=None, description="default: today")
+    received_on: IsoDate | None = Field(default=None, description="default: today")
     payer_reference: str | None = Field(default=None, max_length=500)
     bank_transaction_id: str = Field(min_length=1, max_length=200)
 
@@ -563,8 +563,8 @@ async def customer_statement(
     customer_id: str,
     request: Request,
     principal: CustomerReader,
-    as_of: dt.date | None = None,
-    period_start: Annotated[dt.date | None, Query(alias="from")] = None,
+    as_of: IsoDate | None = None,
+    period_start: Annotated[IsoDate | None, Query(alias="from")] = None,
 ) -> StatementView:
     """Open items, payments, credits and balance of a customer at ``as_of`` (default today);
     activity lists start at ``from`` (default: the beginning)."""
@@ -582,7 +582,7 @@ async def customer_statement(
 # jobs -------------------------------------------------------------------------------------------
 @router.post("/jobs/dunning", response_model=DunningRunView, tags=["jobs"])
 async def run_dunning(
-    request: Request, principal: BillingClerk, as_of: dt.date | None = None
+    request: Request, principal: BillingClerk, as_of: IsoDate | None = None
 ) -> DunningRunView:
     """Run collections for ``as_of`` (default today): overdue invoices and dunning notices."""
     ctx = ctx_of(request)

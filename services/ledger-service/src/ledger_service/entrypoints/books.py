@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from backoffice_events.money import format_amount
 from backoffice_platform.app import ctx_of, with_roles
 from backoffice_platform.auth import Role
+from backoffice_platform.http import IsoDate
 
 from ..adapters.queries import LineRow
 from ..domain import Account, AgingBuckets, AgingReport, PartyKind, Side, Statement
@@ -26,7 +27,7 @@ READERS = with_roles(Role.BILLING_CLERK, Role.PAYABLES_CLERK, Role.APPROVER, rea
 
 router = APIRouter(tags=["ledger"], dependencies=[READERS])
 
-AsOf = Annotated[dt.date | None, Query(description="the date the answer is for (YYYY-MM-DD); default today")]
+AsOf = Annotated[IsoDate | None, Query(description="the date the answer is for (YYYY-MM-DD); default today")]
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 Code = Annotated[str, Path(min_length=1, max_length=20, description="account code, e.g. 1100")]
@@ -402,9 +403,9 @@ class PartyStatementView(_View):
 
 
 FromDate = Annotated[
-    dt.date | None, Query(alias="from", description="first day (YYYY-MM-DD); default: from the start")
+    IsoDate | None, Query(alias="from", description="first day (YYYY-MM-DD); default: from the start")
 ]
-ToDate = Annotated[dt.date | None, Query(alias="to", description="last day (YYYY-MM-DD); default today")]
+ToDate = Annotated[IsoDate | None, Query(alias="to", description="last day (YYYY-MM-DD); default today")]
 
 
 async def _statement(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backoffice_platform.app import ctx_of, with_roles
 from backoffice_platform.auth import Role
+from backoffice_platform.http import IsoDate
 
 from ..service_layer import rebuild
 from ..service_layer.checks import check_books
@@ -38,7 +39,7 @@ class InvariantsView(_View):
 )
 async def invariants(
     request: Request,
-    as_of: Annotated[dt.date | None, Query(description="YYYY-MM-DD; default today")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="YYYY-MM-DD; default today")] = None,
 ) -> InvariantsView:
     ctx = ctx_of(request)
     day = as_of or ctx.clock.today()

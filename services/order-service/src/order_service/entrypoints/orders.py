@@ -14,7 +14,7 @@ from backoffice_events.catalog.orders import Address, BackorderPolicy, Channel
 from backoffice_platform.app import ctx_of, require
 from backoffice_platform.auth import Principal, Role
 from backoffice_platform.errors import InvalidInput, NotFound
-from backoffice_platform.http import etag, parse_if_match
+from backoffice_platform.http import IsoDate, etag, parse_if_match
 from backoffice_platform.pagination import encode_cursor
 from backoffice_platform.problems import PROBLEM_JSON
 
@@ -59,7 +59,7 @@ class NewOrder(_Body):
     currency: str = Field(min_length=3, max_length=3)
     lines: list[NewOrderLine] = Field(min_length=1, max_length=500)
     shipping_address: ShippingAddress
-    requested_delivery_date: dt.date | None = None
+    requested_delivery_date: IsoDate | None = None
     backorder_policy: BackorderPolicy = Field(
         description="allow: reserve what is there and backorder the rest; reject: all or nothing"
     )
