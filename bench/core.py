@@ -389,6 +389,25 @@ def _package_version(name: str) -> str:
         return "not installed"
 
 
+def fdatasync_ms(folder: Path = LOCAL, count: int = 100) -> tuple[float, float]:
+    """p50 and p99 of writing 8 KiB and ``fdatasync`` (what a commit waits for) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"fsync-probe-{uuid.uuid4().hex[:8]}"
+    block = os.urandom(8192)
+    times: list[float] = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            os.write(fd, block)
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - started)
+    finally:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+    return percentile(times, 50) * 1e3, percentile(times, 99) * 1e3
+
+
 async def machine_facts(env: BenchEnv) -> dict[str, str]:
     conn = await asyncpg.connect(env.dsn("postgres"))
     try:
@@ -409,6 +428,8 @@ async def machine_facts(env: BenchEnv) -> dict[str, str]:
         "cores": str(os.cpu_count() or 0),
         "ram": f"{memory / 2**30:.1f} GiB",
         "os": _os_name(),
+        "disk": "8 KiB write + fdatasync in .local/ (where the local stack keeps PostgreSQL's data): "
+        "p50 {:.2f} ms, p99 {:.2f} ms".format(*fdatasync_ms()),
         "python": platform.python_version(),
         "postgresql": f"{pg_version} ({', '.join(f'{k}={v}' for k, v in settings.items())})",
         "kafka": f"{kafka_version()} (single broker, KRaft)",

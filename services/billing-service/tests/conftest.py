@@ -16,8 +16,8 @@ from backoffice_events.catalog import EventModel
 from backoffice_events.catalog.orders import OrderShipped, ShippedLine
 from backoffice_events.catalog.support import CreditRemedyRequested
 from backoffice_events.envelope import Envelope
-from backoffice_events.kafka import reliable_producer
 from backoffice_events.money import Money
+from backoffice_events.testing import CloudEventProducer
 from backoffice_platform.testing import RunningService, running_service
 from billing_service.service import DEFINITION
 from billing_service.service_layer.invoicing import issue_invoice
@@ -81,11 +81,8 @@ class Billing:
 
     async def produce(self, *events: EventModel, event_ids: Sequence[str] | None = None) -> list[str]:
         """Publish events as CloudEvents to the test's topics, as their owning service would."""
-        kafka = self.svc.ctx.kafka
-        producer = reliable_producer(kafka)
-        await producer.start()
-        ids = list(event_ids or [str(uuid.uuid4()) for _ in events])
-        try:
+        async with CloudEventProducer(self.svc.ctx.kafka) as producer:
+            ids = list(event_ids or [str(uuid.uuid4()) for _ in events])
             for event, event_id in zip(events, ids, strict=True):
                 subject = getattr(event, "order_id", None) or getattr(event, "ticket_id", "x")
                 envelope = Envelope(
@@ -98,14 +95,7 @@ class Billing:
                     stream_version=1,
                     correlation_id=event_id,
                 )
-                await producer.send_and_wait(
-                    kafka.topic(event.topic),
-                    envelope.kafka_value(),
-                    key=envelope.kafka_key(),
-                    headers=envelope.kafka_headers(),
-                )
-        finally:
-            await producer.stop()
+                await producer.send(event.topic, envelope)
         return ids
 
     # shortcuts ----------------------------------------------------------------------------------

@@ -34,8 +34,9 @@ from backoffice_events.catalog.payables import (
     SupplierRegistered,
 )
 from backoffice_events.envelope import Envelope
-from backoffice_events.kafka import KafkaConfig, reliable_producer
+from backoffice_events.kafka import KafkaConfig
 from backoffice_events.money import Money
+from backoffice_events.testing import CloudEventProducer
 from backoffice_platform.testing import RunningService, running_service
 from ledger_service.adapters.books import read_books
 from ledger_service.service import DEFINITION
@@ -70,17 +71,13 @@ class Feed:
     """Produces envelopes to the physical topic of their event, in order."""
 
     def __init__(self, kafka: KafkaConfig) -> None:
-        self.kafka = kafka
-        self.producer = reliable_producer(kafka)
+        self.producer = CloudEventProducer(kafka)
         self.sent: list[Envelope] = []
 
     async def send(self, *items: EventModel | Envelope) -> list[Envelope]:
         envelopes = [item if isinstance(item, Envelope) else envelope_of(item) for item in items]
         for env in envelopes:
-            topic = _topic_of(env)
-            await self.producer.send_and_wait(
-                self.kafka.topic(topic), env.kafka_value(), key=env.kafka_key(), headers=env.kafka_headers()
-            )
+            await self.producer.send(_topic_of(env), env)
         self.sent.extend(envelopes)
         return envelopes
 
@@ -98,11 +95,8 @@ async def ledger_svc(databases, kafka_config) -> AsyncIterator[RunningService]:
 @pytest_asyncio.fixture
 async def feed(kafka_config) -> AsyncIterator[Feed]:
     the_feed = Feed(kafka_config)
-    await the_feed.producer.start()
-    try:
+    async with the_feed.producer:
         yield the_feed
-    finally:
-        await the_feed.producer.stop()
 
 
 # the books scenario ---------------------------------------------------------------------------

@@ -28,9 +28,9 @@ from backoffice_events.catalog.orders import (
     ShippedLine,
 )
 from backoffice_events.envelope import Envelope
-from backoffice_events.kafka import KafkaConfig, reliable_producer
+from backoffice_events.kafka import KafkaConfig
 from backoffice_events.money import Money
-from backoffice_events.testing import eventually
+from backoffice_events.testing import CloudEventProducer, eventually
 from backoffice_platform.testing import RunningService, running_service
 from support_service.service import DEFINITION
 
@@ -46,8 +46,7 @@ class Feed:
     """Produces other services' events onto the test's topics, as those services would."""
 
     def __init__(self, kafka: KafkaConfig) -> None:
-        self.kafka = kafka
-        self.producer = reliable_producer(kafka)
+        self.producer = CloudEventProducer(kafka)
         self.versions: dict[str, int] = {}
 
     async def publish(self, event: EventModel, subject: str, *, at: dt.datetime = T0) -> Envelope:
@@ -63,12 +62,7 @@ class Feed:
             stream_version=self.versions[subject],
             correlation_id=str(uuid.uuid4()),
         )
-        await self.producer.send_and_wait(
-            self.kafka.topic(event.topic),
-            envelope.kafka_value(),
-            key=envelope.kafka_key(),
-            headers=envelope.kafka_headers(),
-        )
+        await self.producer.send(event.topic, envelope)
         return envelope
 
     # order-service events -------------------------------------------------------------
@@ -301,11 +295,8 @@ async def support_svc(databases, kafka_config) -> AsyncIterator[RunningService]:
 @pytest_asyncio.fixture
 async def feed(kafka_config) -> AsyncIterator[Feed]:
     the_feed = Feed(kafka_config)
-    await the_feed.producer.start()
-    try:
+    async with the_feed.producer:
         yield the_feed
-    finally:
-        await the_feed.producer.stop()
 
 
 @pytest_asyncio.fixture

@@ -13,7 +13,7 @@ import asyncio
 import os
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from .kafka import KafkaConfig, TopicSpec, delete_topics, ensure_topics, event_topic_specs
+from .envelope import Envelope
+from .kafka import KafkaConfig, TopicSpec, delete_topics, ensure_topics, event_topic_specs, reliable_producer
 from .migrate import EVENT_STORE_MIGRATIONS, MigrationSet, apply_migrations
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -135,6 +136,39 @@ async def kafka_config(test_stack: TestStack) -> AsyncIterator[KafkaConfig]:
 async def create_topic(config: KafkaConfig, name: str, partitions: int = 3) -> str:
     await ensure_topics(config, [TopicSpec(name, partitions, 1, {"retention.ms": "-1"})])
     return config.topic(name)
+
+
+class CloudEventProducer:
+    """Produces CloudEvents onto a test's topics as a service's outbox relay would (value, key
+    and headers of each envelope), one acknowledged send at a time, so in order.
+    ``async with`` starts and stops it."""
+
+    def __init__(self, kafka: KafkaConfig) -> None:
+        self.kafka = kafka
+        self._producer = reliable_producer(kafka)
+
+    async def __aenter__(self) -> CloudEventProducer:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._producer.stop()
+
+    async def send(self, topic: str, envelope: Envelope) -> None:
+        """Produce ``envelope`` to the test's ``topic`` (its logical name, e.g. ``backoffice.billing``)."""
+        await self._producer.send_and_wait(
+            self.kafka.topic(topic),
+            envelope.kafka_value(),
+            key=envelope.kafka_key(),
+            headers=envelope.kafka_headers(),
+        )
+
+
+async def publish_events(kafka: KafkaConfig, topic: str, envelopes: Iterable[Envelope]) -> None:
+    """Produce ``envelopes`` in order to the test's ``topic``, with a producer of their own."""
+    async with CloudEventProducer(kafka) as producer:
+        for envelope in envelopes:
+            await producer.send(topic, envelope)
 
 
 async def eventually(

@@ -12,8 +12,7 @@ from backoffice_events.catalog.orders import QuantityLine
 from backoffice_events.catalog.support import ReshipmentRemedyRequested
 from backoffice_events.catalog.topics import SUPPORT, dlq_topic
 from backoffice_events.envelope import Envelope
-from backoffice_events.kafka import reliable_producer
-from backoffice_events.testing import eventually
+from backoffice_events.testing import eventually, publish_events
 
 pytestmark = pytest.mark.integration
 
@@ -42,18 +41,7 @@ def remedy_envelope(
 
 
 async def publish(svc, *envelopes: Envelope) -> None:
-    producer = reliable_producer(svc.ctx.kafka)
-    await producer.start()
-    try:
-        for env in envelopes:
-            await producer.send_and_wait(
-                svc.ctx.kafka.topic(SUPPORT),
-                value=env.kafka_value(),
-                key=env.kafka_key(),
-                headers=env.kafka_headers(),
-            )
-    finally:
-        await producer.stop()
+    await publish_events(svc.ctx.kafka, SUPPORT, envelopes)
 
 
 def reshipments(svc):

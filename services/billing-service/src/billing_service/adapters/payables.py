@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backoffice_events.catalog.payables import BillLine, SupplierBillReceived, SupplierRegistered
 
 from ..domain.payables import Supplier, SupplierBill, supplier_invoice_key
-from .sql import json_text, json_value, money
+from .sql import json_text, json_value, money, page_after
 
 
 def supplier_stream(supplier_id: str) -> str:
@@ -194,23 +193,20 @@ async def list_bills(
     limit: int,
 ) -> tuple[list[BillRecord], int | None]:
     """A page of bills in the order they were entered; returns the page and the seq to continue after."""
-    conditions = ["seq > :after"]
-    params: dict[str, Any] = {"after": after_seq, "limit": limit + 1}
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
     if status is not None:
         conditions.append("status = :status")
         params["status"] = status
     if supplier_id is not None:
         conditions.append("supplier_id = :supplier")
         params["supplier"] = supplier_id
-    rows: Sequence[Any] = (
-        await conn.execute(
-            text(
-                f"SELECT {_BILL_COLUMNS} FROM supplier_bills"  # noqa: S608
-                f" WHERE {' AND '.join(conditions)} ORDER BY seq LIMIT :limit"
-            ),
-            params,
-        )
-    ).all()
-    more = len(rows) > limit
-    records = [BillRecord(_bill(row), row.seq) for row in rows[:limit]]
-    return records, (records[-1].seq if more and records else None)
+    rows, last = await page_after(
+        conn,
+        f"SELECT {_BILL_COLUMNS} FROM supplier_bills",  # noqa: S608
+        conditions,
+        params,
+        after_seq=after_seq,
+        limit=limit,
+    )
+    return [BillRecord(_bill(row), row.seq) for row in rows], last

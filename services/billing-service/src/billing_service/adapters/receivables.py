@@ -28,7 +28,7 @@ from backoffice_events.money import Money
 
 from ..domain.accounts import BillingAccount
 from ..domain.invoices import Invoice
-from .sql import json_text, json_value, money
+from .sql import json_text, json_value, money, page_after
 
 
 def account_stream(customer_id: str) -> str:
@@ -327,26 +327,23 @@ async def list_invoices(
     limit: int,
 ) -> tuple[list[InvoiceRecord], int | None]:
     """A page of invoices in issue order; returns the page and the seq to continue after."""
-    conditions = ["seq > :after"]
-    params: dict[str, Any] = {"after": after_seq, "limit": limit + 1}
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
     if customer_ids is not None:
         conditions.append("customer_id = ANY(:customers)")
         params["customers"] = list(customer_ids)
     if status is not None:
         conditions.append("status = :status")
         params["status"] = status
-    rows = (
-        await conn.execute(
-            text(
-                f"SELECT {_INVOICE_COLUMNS}, lines::text AS lines FROM invoices"  # noqa: S608
-                f" WHERE {' AND '.join(conditions)} ORDER BY seq LIMIT :limit"
-            ),
-            params,
-        )
-    ).all()
-    more = len(rows) > limit
-    records = await _records(conn, rows[:limit])
-    return records, (records[-1].seq if more and records else None)
+    rows, last = await page_after(
+        conn,
+        f"SELECT {_INVOICE_COLUMNS}, lines::text AS lines FROM invoices",  # noqa: S608
+        conditions,
+        params,
+        after_seq=after_seq,
+        limit=limit,
+    )
+    return await _records(conn, rows), last
 
 
 async def _records(conn: AsyncConnection, rows: Sequence[Any]) -> list[InvoiceRecord]:

@@ -1,12 +1,15 @@
-"""Small conversions between read-model columns and domain values, and constraint checks."""
+"""Small conversions between read-model columns and domain values, constraint checks and pages."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import orjson
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backoffice_events.money import Money
 
@@ -35,3 +38,26 @@ def violates(exc: IntegrityError, constraint: str) -> bool:
         getattr(orig, "__cause__", None), "constraint_name", None
     )
     return name == constraint or constraint in str(orig)
+
+
+async def page_after(
+    conn: AsyncConnection,
+    select: str,
+    conditions: Sequence[str],
+    params: dict[str, Any],
+    *,
+    after_seq: int,
+    limit: int,
+) -> tuple[Sequence[Any], int | None]:
+    """A page of read-model rows in ``seq`` order: ``select`` (``SELECT ... FROM table``) filtered
+    by ``conditions`` (with their ``params``), at most ``limit`` rows after ``after_seq``.
+    Returns the rows and the seq the next page continues after (None on the last page)."""
+    where = " AND ".join(["seq > :after", *conditions])
+    rows = (
+        await conn.execute(
+            text(f"{select} WHERE {where} ORDER BY seq LIMIT :limit"),
+            {**params, "after": after_seq, "limit": limit + 1},
+        )
+    ).all()
+    page = rows[:limit]
+    return page, (page[-1].seq if len(rows) > limit and page else None)

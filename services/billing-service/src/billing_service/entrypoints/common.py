@@ -9,10 +9,11 @@ from fastapi import Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, PlainValidator, WithJsonSchema
 
-from backoffice_events.money import MONEY_JSON_SCHEMA, Money, check_currency, parse_amount
+from backoffice_events.money import Money, check_currency, parse_amount
 from backoffice_platform.app import require
 from backoffice_platform.auth import Principal, Role
 from backoffice_platform.errors import InvalidInput
+from backoffice_platform.http import INPUT_MONEY_JSON_SCHEMA, check_storable
 from backoffice_platform.idempotency import IdempotentReplay
 from backoffice_platform.pagination import decode_cursor, encode_cursor
 
@@ -34,11 +35,12 @@ def _entered_money(value: Any) -> Money:
         raise ValueError('money must be an object {"amount": "12.50", "currency": "EUR"}')
     if "amount" not in value or "currency" not in value:
         raise ValueError("money needs both amount and currency")
-    return Money(parse_amount(value["amount"]), check_currency(str(value["currency"])))
+    return check_storable(Money(parse_amount(value["amount"]), check_currency(str(value["currency"]))))
 
 
-EnteredMoney = Annotated[Money, PlainValidator(_entered_money), WithJsonSchema(MONEY_JSON_SCHEMA)]
-"""An amount in a request body (scale and sign are checked by the business rules)."""
+EnteredMoney = Annotated[Money, PlainValidator(_entered_money), WithJsonSchema(INPUT_MONEY_JSON_SCHEMA)]
+"""An amount in a request body, at most ``AMOUNT_DIGITS`` integer digits (problem rule
+``amount-too-large``); scale and sign are checked by the business rules."""
 
 IdempotencyKey = Annotated[
     str | None,

@@ -25,7 +25,7 @@ from ..domain.statement import (
     StatementPayment,
     StatementRefund,
 )
-from ..service_layer import cash, collections, credit, invoicing, statements
+from ..service_layer import accounts, cash, collections, credit, invoicing, statements
 from ..service_layer.cash import PaymentDetails, RefundResult
 from ..service_layer.collections import DunningRun
 from .common import (
@@ -372,7 +372,7 @@ async def open_account(
 @router.get("/accounts/{customer_id}", response_model=AccountView)
 async def read_account(customer_id: str, request: Request, principal: ReceivablesReader) -> AccountView:
     async with ctx_of(request).engine.connect() as conn:
-        held = await invoicing.require_account(conn, customer_id)
+        held = await accounts.require_account(conn, customer_id)
     return AccountView.of(held)
 
 
@@ -569,11 +569,7 @@ async def customer_statement(
     """Open items, payments, credits and balance of a customer at ``as_of`` (default today);
     activity lists start at ``from`` (default: the beginning)."""
     if not principal.can_see_customer(customer_id):
-        raise NotFound(
-            f"customer {customer_id} has no billing account",
-            field="customer_id",
-            rule="billing-account-not-found",
-        )
+        raise accounts.no_billing_account(customer_id)
     ctx = ctx_of(request)
     found = await statements.statement(ctx, customer_id, as_of or ctx.clock.today(), period_start)
     return StatementView.of(found)

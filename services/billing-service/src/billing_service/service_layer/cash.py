@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backoffice_events.catalog import EventModel
 from backoffice_events.catalog.billing import RefundIssued
 from backoffice_events.money import Money
 from backoffice_platform.app import ServiceContext
@@ -23,7 +25,6 @@ from ..adapters.receivables import (
     PaymentRecord,
     bank_transaction_posted,
     customer_events,
-    get_account,
     get_invoice,
     get_payment,
     open_invoices,
@@ -36,6 +37,7 @@ from ..domain.credit import issue_refund
 from ..domain.invoices import Invoice
 from ..domain.payments import Payment
 from ..domain.payments import post_payment as post_payment_rule
+from .accounts import require_account
 from .idempotency import Idempotency, claim, remember
 from .recording import CASH_EVENTS, record
 
@@ -69,14 +71,7 @@ async def payment_details(
 
 
 async def _account(conn: AsyncConnection, customer_id: str, *, for_update: bool = False) -> BillingAccount:
-    held = await get_account(conn, customer_id, for_update=for_update)
-    if held is None:
-        raise NotFound(
-            f"customer {customer_id} has no billing account",
-            field="customer_id",
-            rule="billing-account-not-found",
-        )
-    return held.account
+    return (await require_account(conn, customer_id, for_update=for_update)).account
 
 
 async def _payment(conn: AsyncConnection, payment_id: str) -> PaymentRecord:
@@ -143,6 +138,34 @@ async def post_payment(
     return details
 
 
+AllocationChange = Callable[[UnappliedCash, dict[str, Invoice], dt.date], Sequence[EventModel]]
+"""A decision of the cash rules: (unapplied cash, locked invoices by id, today) to events."""
+
+
+async def _change_allocations(
+    ctx: ServiceContext,
+    payment_id: str,
+    invoice_fields: Sequence[tuple[str, str]],
+    change: AllocationChange,
+    idempotency: Idempotency[PaymentDetails] | None,
+) -> PaymentDetails | IdempotentReplay:
+    """A hand change to a payment's allocations: lock the customer's account, then the invoices
+    (``(input field, invoice id)`` pairs), let the cash rules decide, record, and answer with
+    the payment as it is now."""
+    async with ctx.engine.begin() as conn:
+        if replay := await claim(conn, idempotency):
+            return replay
+        payment = await _payment(conn, payment_id)
+        account = await _account(conn, payment.customer_id, for_update=True)
+        invoices = await _invoices(conn, *invoice_fields)
+        cash = await customer_cash(conn, ctx, account)
+        await record(conn, ctx, change(cash, invoices, ctx.clock.today()), invoices)
+        details = await payment_details(conn, ctx, payment_id)
+        assert details is not None
+        await remember(conn, idempotency, details)
+    return details
+
+
 async def allocate(
     ctx: ServiceContext,
     payment_id: str,
@@ -152,19 +175,13 @@ async def allocate(
 ) -> PaymentDetails | IdempotentReplay:
     """Allocate unapplied cash of a payment to an invoice by hand. Rules: the domain's
     (``allocation-exceeds-payment``, ``allocation-exceeds-open-amount``, ...), ``unknown-invoice``."""
-    async with ctx.engine.begin() as conn:
-        if replay := await claim(conn, idempotency):
-            return replay
-        payment = await _payment(conn, payment_id)
-        account = await _account(conn, payment.customer_id, for_update=True)
-        invoices = await _invoices(conn, ("invoice_id", invoice_id))
-        cash = await customer_cash(conn, ctx, account)
-        events = cash.allocate(payment_id, invoices[invoice_id], amount, ctx.clock.today())
-        await record(conn, ctx, events, invoices)
-        details = await payment_details(conn, ctx, payment_id)
-        assert details is not None
-        await remember(conn, idempotency, details)
-    return details
+    return await _change_allocations(
+        ctx,
+        payment_id,
+        [("invoice_id", invoice_id)],
+        lambda cash, invoices, today: cash.allocate(payment_id, invoices[invoice_id], amount, today),
+        idempotency,
+    )
 
 
 async def unallocate(
@@ -176,19 +193,15 @@ async def unallocate(
     idempotency: Idempotency[PaymentDetails] | None = None,
 ) -> PaymentDetails | IdempotentReplay:
     """Take (part of) an allocation back to unapplied cash; a paid invoice reopens."""
-    async with ctx.engine.begin() as conn:
-        if replay := await claim(conn, idempotency):
-            return replay
-        payment = await _payment(conn, payment_id)
-        account = await _account(conn, payment.customer_id, for_update=True)
-        invoices = await _invoices(conn, ("invoice_id", invoice_id))
-        cash = await customer_cash(conn, ctx, account)
-        event = cash.unallocate(payment_id, invoices[invoice_id], amount, reason, ctx.clock.today())
-        await record(conn, ctx, [event], invoices)
-        details = await payment_details(conn, ctx, payment_id)
-        assert details is not None
-        await remember(conn, idempotency, details)
-    return details
+    return await _change_allocations(
+        ctx,
+        payment_id,
+        [("invoice_id", invoice_id)],
+        lambda cash, invoices, today: [
+            cash.unallocate(payment_id, invoices[invoice_id], amount, reason, today)
+        ],
+        idempotency,
+    )
 
 
 async def reallocate(
@@ -201,28 +214,15 @@ async def reallocate(
     idempotency: Idempotency[PaymentDetails] | None = None,
 ) -> PaymentDetails | IdempotentReplay:
     """Move an allocation of a payment from one invoice to another."""
-    async with ctx.engine.begin() as conn:
-        if replay := await claim(conn, idempotency):
-            return replay
-        payment = await _payment(conn, payment_id)
-        account = await _account(conn, payment.customer_id, for_update=True)
-        invoices = await _invoices(
-            conn, ("from_invoice_id", from_invoice_id), ("to_invoice_id", to_invoice_id)
-        )
-        cash = await customer_cash(conn, ctx, account)
-        events = cash.reallocate(
-            payment_id,
-            invoices[from_invoice_id],
-            invoices[to_invoice_id],
-            amount,
-            reason,
-            ctx.clock.today(),
-        )
-        await record(conn, ctx, events, invoices)
-        details = await payment_details(conn, ctx, payment_id)
-        assert details is not None
-        await remember(conn, idempotency, details)
-    return details
+    return await _change_allocations(
+        ctx,
+        payment_id,
+        [("from_invoice_id", from_invoice_id), ("to_invoice_id", to_invoice_id)],
+        lambda cash, invoices, today: cash.reallocate(
+            payment_id, invoices[from_invoice_id], invoices[to_invoice_id], amount, reason, today
+        ),
+        idempotency,
+    )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backoffice_events.catalog.orders import OrderShipped
 from backoffice_events.money import Money
 from backoffice_platform.app import ServiceContext
-from backoffice_platform.errors import Conflict, NotFound
+from backoffice_platform.errors import Conflict
 from backoffice_platform.idempotency import IdempotentReplay
 
 from ..adapters.receivables import (
@@ -21,6 +21,7 @@ from ..adapters.receivables import (
 )
 from ..domain.accounts import account_for_first_shipment, open_billing_account
 from ..domain.invoices import INVOICE_SERIES, Invoice, format_invoice_number, invoice_for_shipment
+from .accounts import require_account
 from .cash import customer_cash
 from .idempotency import Idempotency, claim, remember
 from .recording import record
@@ -57,18 +58,6 @@ async def open_account(
         await record(conn, ctx, [opened], {})
         account = await require_account(conn, customer_id)
         await remember(conn, idempotency, account)
-    return account
-
-
-async def require_account(
-    conn: AsyncConnection, customer_id: str, *, for_update: bool = False, field: str = "customer_id"
-) -> AccountRecord:
-    """The customer's account or ``NotFound`` (rule ``billing-account-not-found``)."""
-    account = await get_account(conn, customer_id, for_update=for_update)
-    if account is None:
-        raise NotFound(
-            f"customer {customer_id} has no billing account", field=field, rule="billing-account-not-found"
-        )
     return account
 
 

@@ -9,7 +9,7 @@ from backoffice_platform.errors import InvalidInput
 
 from ..adapters.receivables import customer_events
 from ..domain.statement import CustomerStatement, customer_statement
-from .invoicing import require_account
+from .accounts import require_account
 
 
 async def statement(

@@ -28,6 +28,9 @@ from .rules import require_quantity, require_text
 
 StockEvent = StockReceived | StockAdjusted | StockAllocated | StockIssued
 
+MAX_ON_HAND = 2**31 - 1
+"""Most units of one SKU on hand: what the stock read model's integer columns hold."""
+
 
 @dataclass
 class Stock:
@@ -47,6 +50,7 @@ class Stock:
     def receive(self, quantity: int, reference: str | None = None) -> list[StockReceived]:
         """Goods arrived (a delivery note, a return to stock): on hand goes up."""
         quantity = require_quantity(quantity, "quantity")
+        self._check_ceiling(self.on_hand + quantity, "quantity")
         return [StockReceived(sku=self.sku, quantity=quantity, reference=reference)]
 
     def adjust(self, delta: int, reason: str) -> list[StockAdjusted]:
@@ -75,7 +79,16 @@ class Stock:
                 field="delta",
                 rule="stock-below-reserved",
             )
+        self._check_ceiling(after, "delta")
         return [StockAdjusted(sku=self.sku, delta=delta, reason=reason)]
+
+    def _check_ceiling(self, after: int, field: str) -> None:
+        if after > MAX_ON_HAND:
+            raise Conflict(
+                f"{self.sku}: on hand would be {after}, above the {MAX_ON_HAND} units one SKU may hold",
+                field=field,
+                rule="stock-above-limit",
+            )
 
     def reserve(self, order_id: str, line_no: int, quantity: int) -> list[StockAllocated]:
         """Promise units to an order line; never more than is available."""

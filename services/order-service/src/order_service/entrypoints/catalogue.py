@@ -12,7 +12,7 @@ from backoffice_events.money import Money
 from backoffice_platform.app import ctx_of, with_roles
 from backoffice_platform.auth import Role
 from backoffice_platform.errors import NotFound
-from backoffice_platform.http import etag, parse_if_match
+from backoffice_platform.http import MoneyInput, etag, parse_if_match
 from backoffice_platform.pagination import encode_cursor
 
 from ..adapters.catalogue import get_product, list_products
@@ -29,13 +29,13 @@ class NewProduct(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     name: str = Field(min_length=1, max_length=200)
-    unit_price: Money
+    unit_price: MoneyInput
     vat_rate: Decimal = Field(ge=0, le=1, description="fraction, 0.21 for 21 %")
 
 
 class PriceChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unit_price: Money
+    unit_price: MoneyInput
 
 
 class ProductView(BaseModel):

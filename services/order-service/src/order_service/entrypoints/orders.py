@@ -22,7 +22,7 @@ from ..adapters.orders import OrderDetails, OrderSummary, list_orders, load_orde
 from ..domain.order import LineRequest, OrderStatus
 from ..service_layer import orders
 from ..service_layer.answers import Idempotency
-from .common import IDEMPOTENCY_KEY_DOC, Quantity, cursor_position, respond
+from .common import IDEMPOTENCY_KEY_DOC, MAX_LINES, Quantity, cursor_position, respond
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -57,7 +57,7 @@ class NewOrder(_Body):
     channel: Channel
     sales_rep_id: str | None = Field(default=None, max_length=100)
     currency: str = Field(min_length=3, max_length=3)
-    lines: list[NewOrderLine] = Field(min_length=1, max_length=500)
+    lines: list[NewOrderLine] = Field(min_length=1, max_length=MAX_LINES)
     shipping_address: ShippingAddress
     requested_delivery_date: IsoDate | None = None
     backorder_policy: BackorderPolicy = Field(
@@ -66,7 +66,7 @@ class NewOrder(_Body):
 
 
 class ShipmentLine(_Body):
-    line_no: int = Field(ge=1)
+    line_no: int = Field(ge=1, le=MAX_LINES)
     quantity: Quantity
 
 

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from backoffice_events.money import Money
 from backoffice_platform.app import ctx_of, require
 from backoffice_platform.auth import Principal, Role
 from backoffice_platform.errors import InvalidInput, NotFound
-from backoffice_platform.http import etag, parse_if_match
+from backoffice_platform.http import MoneyInput, etag, parse_if_match
 from backoffice_platform.idempotency import IdempotentReplay
 
 from ..adapters.tickets import list_tickets, read_ticket
@@ -81,7 +80,7 @@ class NewRemedy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["credit", "reshipment", "goodwill"]
     invoice_id: str | None = Field(default=None, max_length=100)
-    amount: Money | None = None
+    amount: MoneyInput | None = None
     reason: str | None = Field(default=None, max_length=5_000)
     order_id: str | None = Field(default=None, max_length=100)
     lines: list[ReshipLine] | None = Field(default=None, max_length=500)
