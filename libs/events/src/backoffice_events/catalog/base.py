@@ -112,6 +112,8 @@ class Catalog:
         latest = self._latest[name]
         payload = data
         try:
+            if version == latest:
+                return self._models[(name, version)].model_validate(payload)
             # Validate against the version it claims first, so errors name the right schema.
             self._models[(name, version)].model_validate(payload)
             for step in range(version, latest):
