@@ -95,17 +95,26 @@ def _unstorable_field(document: Any) -> str | None:
     return None
 
 
+def _json_body(request: Request) -> bool:
+    """Whether FastAPI read this request's body as JSON (a JSON body parameter and a JSON
+    content type): only such a body reaches the request model as a document."""
+    if getattr(request.scope.get("route"), "body_field", None) is None:
+        return False
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 async def reject_unstorable_text(request: Request) -> None:
     """Refuse (422 ``invalid-character``, naming the field) text the database cannot store,
     wherever it comes in: path, query, headers or JSON body. Checked once the caller is
     authenticated, before the request model is validated."""
     inputs = [*request.path_params.items(), *request.query_params.multi_items(), *request.headers.items()]
     field = next((name for name, value in inputs if isinstance(value, str) and _unstorable(value)), None)
-    if field is None and getattr(request.scope.get("route"), "body_field", None) is not None:
+    if field is None and _json_body(request):
         try:
-            field = _unstorable_field(await request.json())
-        except ValueError:
-            pass  # not JSON: the request model refuses it
+            field = _unstorable_field(await request.json())  # parsed (and cached) by FastAPI
+        except (ValueError, RecursionError):
+            pass  # not JSON after all: the request model refuses it
     if field is not None:
         raise InvalidInput(
             f"{field}: text may not contain NUL (U+0000) or unpaired surrogate characters",

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backoffice_events.money import MoneyError
@@ -18,6 +19,7 @@ from .errors import PROBLEM_BASE, DomainError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+NUMERIC_VALUE_OUT_OF_RANGE = "22003"  # SQLSTATE
 
 
 def problem(
@@ -134,6 +136,23 @@ def install_problem_handlers(app: FastAPI) -> None:
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v
         return resp
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # Request models bound what a client may enter; a total computed from entered values
+        # (cash on account, a bill's sum, stock on hand) can still outgrow its numeric column.
+        # PostgreSQL refuses it and the transaction rolls back: the request cannot be processed.
+        if getattr(exc.orig, "sqlstate", None) != NUMERIC_VALUE_OUT_OF_RANGE:
+            raise exc
+        log.warning("value out of range on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem(
+            422,
+            "value-out-of-range",
+            "Value out of range",
+            "a resulting amount or count would be larger than can be stored; nothing was written",
+            request.url.path,
+            rule="value-out-of-range",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
