@@ -29,6 +29,9 @@ from backoffice_events.kafka import KafkaConfig, kafka_reachable
 
 from . import report
 from .core import LOCAL, ROOT, BenchContext, BenchEnv, Benchmark, BenchResult, machine_facts, now_iso
+from .http_orders import http_orders
+from .ledger_rebuild import ledger_rebuild
+from .order_to_ledger import order_to_ledger, scaling
 from .relay import relay_latency, relay_throughput
 from .store import store_batch, store_single
 
@@ -44,6 +47,37 @@ BENCHMARKS: dict[str, Benchmark] = {
         ),
         Benchmark(
             "relay-latency", "append-to-Kafka latency at a fixed rate (500/s)", relay_latency, 5_000, 50
+        ),
+        Benchmark(
+            "ledger-rebuild",
+            "ledger projection rebuild from Kafka vs a bare aiokafka read",
+            ledger_rebuild,
+            400_000,
+            300,
+        ),
+        Benchmark(
+            "http-orders",
+            "POST /orders on one uvicorn worker vs a trivial FastAPI endpoint",
+            http_orders,
+            15,
+            1,
+            size_unit="seconds per variant",
+        ),
+        Benchmark(
+            "order-to-ledger",
+            "order placed and shipped to AR posted in the ledger, sustained (200 orders/s offered)",
+            order_to_ledger,
+            60,
+            3,
+            size_unit="seconds",
+        ),
+        Benchmark(
+            "scaling",
+            "order to ledger with 1 and 2 worker replicas per service",
+            scaling,
+            30,
+            3,
+            size_unit="seconds per configuration",
         ),
     )
 }

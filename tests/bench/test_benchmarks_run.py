@@ -28,6 +28,10 @@ TINY: dict[str, list[str]] = {
     "store-batch": ["--size", "200"],
     "relay": ["--size", "50"],
     "relay-latency": ["--seconds", "1", "--rate", "100"],
+    "ledger-rebuild": ["--size", "300"],
+    "http-orders": ["--size", "1"],
+    "order-to-ledger": ["--size", "2", "--rate", "20"],
+    "scaling": ["--size", "2", "--rate", "20"],
 }
 
 

@@ -19,6 +19,19 @@ import orjson
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 _HEADER_PREFIX = "ce_"
+_KNOWN = frozenset(
+    (
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "subject",
+        "time",
+        "streamversion",
+        "correlationid",
+        "causationid",
+    )
+)
 
 
 class EnvelopeError(ValueError):
@@ -105,17 +118,6 @@ class Envelope:
             version = int(attrs.get("streamversion", "0"))
         except ValueError as exc:
             raise EnvelopeError(f"bad attribute: {exc}") from None
-        known = {
-            "specversion",
-            "id",
-            "source",
-            "type",
-            "subject",
-            "time",
-            "streamversion",
-            "correlationid",
-            "causationid",
-        }
         return cls(
             id=attrs["id"],
             source=attrs["source"],
@@ -127,7 +129,7 @@ class Envelope:
             correlation_id=attrs.get("correlationid", attrs["id"]),
             causation_id=attrs.get("causationid"),
             datacontenttype=content_type,
-            extra={k: v for k, v in attrs.items() if k not in known},
+            extra={k: v for k, v in attrs.items() if k not in _KNOWN},
         )
 
 

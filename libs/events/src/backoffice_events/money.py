@@ -80,6 +80,28 @@ def parse_amount(value: object) -> Decimal:
     raise MoneyError(f'amount {value!r} is not a decimal string such as "12.50"')
 
 
+def _fast_money(value: Any) -> Money | None:
+    """The usual well-formed ``{"amount": "12.50", "currency": "EUR"}`` without the general
+    checks of ``Money.of`` (consumers decode many of them); None sends anything else, or an
+    amount with more decimals than the currency's minor units, down the general path."""
+    if type(value) is not dict or len(value) != 2:
+        return None
+    amount, currency = value.get("amount"), value.get("currency")
+    if type(amount) is not str or type(currency) is not str:
+        return None
+    units = MINOR_UNITS.get(currency)
+    match = _AMOUNT_RE.match(amount)
+    if units is None or match is None:
+        return None
+    fraction = match.group(1)
+    if fraction is not None and len(fraction) - 1 > units:
+        return None
+    money = object.__new__(Money)  # both parts checked above: skip __post_init__
+    object.__setattr__(money, "amount", Decimal(amount))
+    object.__setattr__(money, "currency", currency)
+    return money
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount in one currency."""
@@ -182,6 +204,9 @@ class Money:
         def validate(value: Any) -> Money:
             if isinstance(value, Money):
                 return value
+            fast = _fast_money(value)
+            if fast is not None:
+                return fast
             if not isinstance(value, dict) or set(value) - {"amount", "currency"}:
                 raise ValueError('money must be an object {"amount": "12.50", "currency": "EUR"}')
             if "amount" not in value or "currency" not in value:

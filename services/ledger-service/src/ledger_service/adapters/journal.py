@@ -52,9 +52,19 @@ async def record_source_events(db: Any, events: Sequence[PostedEvent]) -> set[st
         [e.consumed.topic for e in events],
         [e.consumed.partition for e in events],
         [e.consumed.offset for e in events],
-        [orjson.dumps(e.consumed.envelope.data).decode() for e in events],
+        [_data_text(e.consumed) for e in events],
     )
     return {r["event_id"] for r in rows}
+
+
+def _data_text(consumed: ConsumedEvent) -> str:
+    """The event's JSON data as text: the record's own bytes when it came from Kafka (the
+    envelope's ``data`` was parsed from them), else the data serialised again."""
+    record = consumed.record
+    value = getattr(record, "value", None) if record is not None else None
+    if isinstance(value, bytes):
+        return value.decode()
+    return orjson.dumps(consumed.envelope.data).decode()
 
 
 async def open_accounts(db: Any, accounts: Iterable[Account]) -> None:
