@@ -308,7 +308,11 @@ class RebuildStatus:
 
 async def rebuild_status(ctx: ServiceContext) -> RebuildStatus:
     """The active and pending generations and the latest rebuild."""
-    async with ctx.engine.connect() as conn:
-        current = await generations(conn)
-        last = await rebuilds.latest_rebuild(conn, STALE_AFTER_SECONDS)
+    # One snapshot for both reads: a switch committing between them would otherwise report
+    # the old generation next to a "switched" rebuild.
+    async with ctx.engine.connect() as raw:
+        conn = await raw.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            current = await generations(conn)
+            last = await rebuilds.latest_rebuild(conn, STALE_AFTER_SECONDS)
     return RebuildStatus(current.active, current.pending, last)
