@@ -41,7 +41,7 @@ from backoffice_events.catalog.billing import (
 )
 from backoffice_events.catalog.payables import BillLine, SupplierBillApproved, SupplierPaymentMade
 from backoffice_events.envelope import Envelope
-from backoffice_events.kafka import KafkaConfig, reliable_producer
+from backoffice_events.kafka import KafkaConfig, end_offsets, reliable_producer
 from backoffice_events.migrate import apply_migrations
 from backoffice_events.money import Money
 from backoffice_platform.app import ServiceContext, build_context
@@ -331,16 +331,7 @@ def _topics(kafka: KafkaConfig) -> list[str]:
 
 
 async def _end_total(kafka: KafkaConfig) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    await consumer.start()
-    try:
-        from aiokafka import TopicPartition
-
-        tps = [TopicPartition(t, p) for t in _topics(kafka) for p in range(PARTITIONS)]
-        ends = await consumer.end_offsets(tps)
-        return int(sum(ends.values()))
-    finally:
-        await consumer.stop()
+    return sum((await end_offsets(kafka, _topics(kafka))).values())
 
 
 # --------------------------------------------------------------------------- the two readers

@@ -29,10 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from backoffice_events.catalog import ORDERS
 from backoffice_events.catalog.orders import StockReserved
-from backoffice_events.envelope import Envelope
-from backoffice_events.kafka import KafkaConfig, reliable_producer
+from backoffice_events.kafka import KafkaConfig, end_offsets, reliable_producer
 from backoffice_events.outbox import OutboxRelay, outbox_backlog
-from backoffice_events.store import EventStore
+from backoffice_events.store import EventStore, envelope_from_row
 
 from .core import (
     BenchContext,
@@ -100,30 +99,14 @@ async def records_of(db: Database, kafka: KafkaConfig, limit: int) -> list[Recor
         await conn.close()
     out = []
     for r in reversed(rows):
-        env = Envelope(
-            id=str(r["event_id"]),
-            source=r["source"],
-            type=r["type"],
-            subject=r["stream_id"],
-            time=r["occurred_at"],
-            data={},
-            stream_version=r["stream_version"],
-            correlation_id=r["correlation_id"],
-            causation_id=r["causation_id"],
-        )
+        env = envelope_from_row(r, {})
         out.append(Record(kafka.topic(r["topic"]), env.kafka_key(), r["data"].encode(), env.kafka_headers()))
     return out
 
 
 async def topic_end(kafka: KafkaConfig, logical: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(kafka.topic(logical), p) for p in range(PARTITIONS)]
-        ends = await consumer.end_offsets(tps)
-        return int(sum(ends.values()))
-    finally:
-        await consumer.stop()
+    """Records on a topic so far (sum of its partitions' end offsets)."""
+    return sum((await end_offsets(kafka, [kafka.topic(logical)])).values())
 
 
 # --------------------------------------------------------------------------- throughput
@@ -301,17 +284,7 @@ async def _relay_breakdown(
         )
         started = time.perf_counter()
         for r in rows:
-            env = Envelope(
-                id=str(r["event_id"]),
-                source=r["source"],
-                type=r["type"],
-                subject=r["stream_id"],
-                time=r["occurred_at"],
-                data={},
-                stream_version=r["stream_version"],
-                correlation_id=r["correlation_id"],
-                causation_id=r["causation_id"],
-            )
+            env = envelope_from_row(r, {})
             env.kafka_key()
             env.kafka_headers()
             r["data"].encode()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 
-from backoffice_platform.auth import Role, hash_key
+from backoffice_platform.auth import Role, keys_per_role
 
 from .services import PORTS
 
@@ -27,16 +26,7 @@ def ensure_local_keys() -> str:
     LOCAL.mkdir(parents=True, exist_ok=True)
     if KEYS_FILE.exists() and ADMIN_KEY_FILE.exists():
         return ADMIN_KEY_FILE.read_text().strip()
-    plain = {role: f"bo-{role.value}-{secrets.token_urlsafe(18)}" for role in Role}
-    entries = [
-        {
-            "name": f"demo-{role.value}",
-            "key_sha256": hash_key(key),
-            "roles": [role.value],
-            "customers": ["cust-acme"] if role is Role.PARTNER else [],
-        }
-        for role, key in plain.items()
-    ]
+    entries, plain = keys_per_role("demo", ["cust-acme"])
     KEYS_FILE.write_text(json.dumps(entries, indent=2))
     (LOCAL / "demo-keys.json").write_text(json.dumps({r.value: k for r, k in plain.items()}, indent=2))
     for path in (KEYS_FILE, LOCAL / "demo-keys.json"):

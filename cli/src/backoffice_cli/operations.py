@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from backoffice_events import outbox
 from backoffice_events.catalog import EVENT_TOPICS, dlq_topic
-from backoffice_events.kafka import KafkaConfig
+from backoffice_events.kafka import KafkaConfig, end_offsets
 from backoffice_platform.app import build_context
 from backoffice_platform.auth import KeyRing
 from backoffice_platform.runtime import ServiceDefinition
-
-
-@dataclass
-class ConsumerLag:
-    service: str
-    group: str
-    lag: int | None
 
 
 async def outbox_backlog(definition: ServiceDefinition) -> int | None:
@@ -30,7 +22,7 @@ async def outbox_backlog(definition: ServiceDefinition) -> int | None:
     except Exception:
         return None
     try:
-        return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        return await outbox.outbox_backlog(conn)
     except asyncpg.UndefinedTableError:
         return None
     finally:
@@ -40,22 +32,6 @@ async def outbox_backlog(definition: ServiceDefinition) -> int | None:
 def consumer_groups(definition: ServiceDefinition) -> list[tuple[str, list[str]]]:
     ctx = build_context(definition.settings(), keys=KeyRing([]))
     return [(c.group_id, [ctx.kafka.topic(t) for t in c.topics]) for c in definition.consumers(ctx)]
-
-
-async def end_offsets(config: KafkaConfig, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
-    # Let the consumer's internal task start: aiokafka cannot stop a consumer whose task never ran.
-    await asyncio.sleep(0.01)
-    try:
-        await consumer._client.force_metadata_update()
-        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        if not tps:
-            return {}
-        consumer.assign(tps)
-        return dict(await consumer.end_offsets(tps))
-    finally:
-        await consumer.stop()
 
 
 async def group_lag(config: KafkaConfig, group: str, topics: list[str]) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from backoffice_events.envelope import Envelope
 from backoffice_events.kafka import KafkaConfig
@@ -38,17 +38,6 @@ async def read_topic(config: KafkaConfig, logical: str, expect: int, timeout_ms:
 
 def envelopes(records: list[Any]) -> list[Envelope]:
     return [Envelope.from_kafka(r.headers, r.value) for r in records]
-
-
-async def end_offsets(config: KafkaConfig, logical: str, partitions: int = 3) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(config.topic(logical), p) for p in range(partitions)]
-        ends = await consumer.end_offsets(tps)
-        return sum(ends.values())
-    finally:
-        await consumer.stop()
 
 
 def assert_same_attributes(event, env: Envelope) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,7 +112,6 @@ class EventConsumer:
         self._stop = asyncio.Event()
         self.consumer: AIOKafkaConsumer | None = None
         self._dlq_producer: AIOKafkaProducer | None = None
-        self.assigned = asyncio.Event()
 
     def stop(self) -> None:
         self._stop.set()
@@ -151,8 +149,6 @@ class EventConsumer:
         try:
             while not self._stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
-                if consumer.assignment():
-                    self.assigned.set()
                 if batch:
                     await self.process(batch)
         finally:
@@ -335,13 +331,3 @@ def _as_record(event: ConsumedEvent) -> Any:
         env.kafka_value(),
         tuple(env.kafka_headers()),
     )
-
-
-async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
-    """Poll an async predicate until true (for start-up and tests)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError("condition not met in time")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
@@ -28,9 +28,6 @@ class KafkaConfig:
     def topic(self, logical: str) -> str:
         """Physical topic name for a logical one (``backoffice.orders``)."""
         return self.topic_prefix + logical
-
-    def logical(self, physical: str) -> str:
-        return physical[len(self.topic_prefix) :] if physical.startswith(self.topic_prefix) else physical
 
 
 @dataclass(frozen=True)
@@ -89,6 +86,23 @@ async def delete_topics(config: KafkaConfig, names: Sequence[str]) -> None:
             await admin.delete_topics(doomed)
     finally:
         await admin.close()
+
+
+async def end_offsets(config: KafkaConfig, topics: Sequence[str]) -> dict[TopicPartition, int]:
+    """The end offset of every partition of ``topics`` (physical names); missing topics have none."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=config.bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    # Let the consumer's internal task start: aiokafka cannot stop a consumer whose task never ran.
+    await asyncio.sleep(0.01)
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        if not tps:
+            return {}
+        consumer.assign(tps)
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
 
 
 def reliable_producer(config: KafkaConfig, **overrides: Any) -> AIOKafkaProducer:

@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from .envelope import Envelope
 from .kafka import KafkaConfig, reliable_producer
+from .store import envelope_from_row
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,6 @@ def relay_lock_key(service: str) -> int:
 class RelayStats:
     published: int = 0
     batches: int = 0
-    last_batch_at: float = 0.0
     active: bool = False
     on_publish: list[Callable[[int], None]] = field(default_factory=list)
 
@@ -126,17 +124,7 @@ class OutboxRelay:
             return 0
         futures = []
         for r in rows:
-            env = Envelope(
-                id=str(r["event_id"]),
-                source=r["source"],
-                type=r["type"],
-                subject=r["stream_id"],
-                time=r["occurred_at"],
-                data={},
-                stream_version=r["stream_version"],
-                correlation_id=r["correlation_id"],
-                causation_id=r["causation_id"],
-            )
+            env = envelope_from_row(r, {})
             futures.append(
                 await producer.send(
                     self.kafka.topic(r["topic"]),
@@ -151,7 +139,6 @@ class OutboxRelay:
         )
         self.stats.published += len(rows)
         self.stats.batches += 1
-        self.stats.last_batch_at = time.time()
         for hook in self.stats.on_publish:
             hook(len(rows))
         return len(rows)

@@ -182,13 +182,17 @@ class EventStore:
         """The stream's events in order, after ``after_version``."""
         db = await driver(conn)
         rows = await db.fetch(
-            "SELECT position, event_id, stream_version, type, source, topic, occurred_at, correlation_id,"
-            " causation_id, data::text AS data FROM events WHERE stream_id = $1 AND stream_version > $2"
+            "SELECT position, event_id, stream_id, stream_version, type, source, topic, occurred_at,"
+            " correlation_id, causation_id, data::text AS data FROM events"
+            " WHERE stream_id = $1 AND stream_version > $2"
             " ORDER BY stream_version",
             stream_id,
             after_version,
         )
-        return [_recorded(stream_id, r) for r in rows]
+        return [
+            RecordedEvent(r["position"], r["topic"], envelope_from_row(r, orjson.loads(r["data"])))
+            for r in rows
+        ]
 
     async def load(self, conn: AsyncConnection, stream_id: str) -> tuple[list[EventModel], int]:
         """Decoded events of a stream and its current version."""
@@ -198,19 +202,17 @@ class EventStore:
         )
 
 
-def _recorded(stream_id: str, r: Any) -> RecordedEvent:
-    return RecordedEvent(
-        position=r["position"],
-        topic=r["topic"],
-        envelope=Envelope(
-            id=str(r["event_id"]),
-            source=r["source"],
-            type=r["type"],
-            subject=stream_id,
-            time=r["occurred_at"],
-            data=orjson.loads(r["data"]),
-            stream_version=r["stream_version"],
-            correlation_id=r["correlation_id"],
-            causation_id=r["causation_id"],
-        ),
+def envelope_from_row(row: Any, data: dict[str, Any]) -> Envelope:
+    """The envelope of an ``events`` row; ``data`` is passed in because not every reader
+    needs it decoded (the relay publishes the stored JSON as it is)."""
+    return Envelope(
+        id=str(row["event_id"]),
+        source=row["source"],
+        type=row["type"],
+        subject=row["stream_id"],
+        time=row["occurred_at"],
+        data=data,
+        stream_version=row["stream_version"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
     )

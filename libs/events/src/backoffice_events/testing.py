@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -24,7 +25,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from .envelope import Envelope
-from .kafka import KafkaConfig, TopicSpec, delete_topics, ensure_topics, event_topic_specs, reliable_producer
+from .kafka import KafkaConfig, delete_topics, ensure_topics, event_topic_specs, reliable_producer
 from .migrate import EVENT_STORE_MIGRATIONS, MigrationSet, apply_migrations
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -45,11 +46,8 @@ class TestStack:
 
 
 def _strip_db(url: str) -> str:
-    url = url.replace("postgresql+asyncpg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
-    head, _, _tail = url.partition("://")
-    rest = url[len(head) + 3 :]
-    netloc = rest.split("/", 1)[0]
-    return f"{head}://{netloc}"
+    """``postgresql://user@host:port`` of a server URL in any of the usual spellings."""
+    return "postgresql://" + urlsplit(url).netloc
 
 
 @pytest.fixture(scope="session")
@@ -131,11 +129,6 @@ async def kafka_config(test_stack: TestStack) -> AsyncIterator[KafkaConfig]:
     created = await ensure_topics(config, event_topic_specs(partitions=3))
     yield config
     await delete_topics(config, created)
-
-
-async def create_topic(config: KafkaConfig, name: str, partitions: int = 3) -> str:
-    await ensure_topics(config, [TopicSpec(name, partitions, 1, {"retention.ms": "-1"})])
-    return config.topic(name)
 
 
 class CloudEventProducer:

@@ -20,14 +20,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backoffice_events.context import message_context
 from backoffice_events.kafka import KafkaConfig, kafka_reachable
-from backoffice_events.store import EventStore
+from backoffice_events.outbox import outbox_backlog
+from backoffice_events.store import EventStore, driver
 
 from .auth import AuthError, KeyRing, Principal, Role, permits
 from .clock import Clock, SystemClock
 from .db import make_engine
 from .errors import InvalidInput
 from .metrics import EVENTS_APPENDED, OUTBOX_BACKLOG, REQUEST_LATENCY
-from .problems import PROBLEM_JSON, install_problem_handlers
+from .problems import PROBLEM_JSON, install_problem_handlers, problem
 from .settings import ServiceSettings
 
 
@@ -143,23 +144,21 @@ class RequestGuard:
         correlation = headers.get(b"x-correlation-id", b"").decode(errors="ignore")[:100] or str(uuid.uuid4())
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            await _send_problem(
+            await _refuse_oversize(
+                scope,
+                receive,
                 send,
-                413,
-                "payload-too-large",
                 f"request body of {int(length)} bytes exceeds the limit of {self.max_body}",
             )
             return
         received = 0
-        too_big = False
 
         async def limited_receive() -> Message:
-            nonlocal received, too_big
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
-                    too_big = True
                     raise _BodyTooLarge(self.max_body)
             return message
 
@@ -180,9 +179,7 @@ class RequestGuard:
             with message_context(correlation):
                 await self.app(scope, limited_receive, send_wrapper)
         except _BodyTooLarge:
-            await _send_problem(
-                send, 413, "payload-too-large", f"request body exceeds the limit of {self.max_body}"
-            )
+            await _refuse_oversize(scope, receive, send, f"request body exceeds the limit of {self.max_body}")
             status = 413
         finally:
             route = scope.get("route")
@@ -201,28 +198,9 @@ class _BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"request body exceeds the limit of {limit}")
 
 
-async def _send_problem(send: Send, status: int, kind: str, detail: str) -> None:
-    import orjson
-
-    body = orjson.dumps(
-        {
-            "type": f"https://backoffice.dev/problems/{kind}",
-            "title": "Payload too large",
-            "status": status,
-            "detail": detail,
-        }
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _refuse_oversize(scope: Scope, receive: Receive, send: Send, detail: str) -> None:
+    """Answer 413 with the same problem document the exception handlers produce."""
+    await problem(413, "payload-too-large", "Payload too large", detail)(scope, receive, send)
 
 
 def build_context(
@@ -287,8 +265,8 @@ def create_service_app(
     async def metrics() -> Response:
         try:
             async with asyncio.timeout(2), ctx.engine.connect() as conn:
-                backlog = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-            OUTBOX_BACKLOG.labels(settings.service_name).set(backlog or 0)
+                backlog = await outbox_backlog(await driver(conn))
+            OUTBOX_BACKLOG.labels(settings.service_name).set(backlog)
         except Exception:  # metrics must answer even when the database does not
             pass
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

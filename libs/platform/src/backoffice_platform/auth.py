@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Callable, Iterable
+import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -46,9 +47,6 @@ class Principal:
     def can_see_customer(self, customer_id: str | None) -> bool:
         """Partners see only their own customers; everyone else sees all."""
         return not self.is_partner or (customer_id is not None and customer_id in self.customers)
-
-
-ANONYMOUS = Principal("anonymous", frozenset())
 
 
 class AuthError(Exception):
@@ -103,4 +101,19 @@ def permits(principal: Principal, allowed: Iterable[Role], *, read_only: bool) -
     return bool(principal.roles & set(allowed))
 
 
-RoleCheck = Callable[..., Any]
+def keys_per_role(
+    label: str, partner_customers: Sequence[str]
+) -> tuple[list[dict[str, Any]], dict[Role, str]]:
+    """A fresh key for every role: the key-ring entries (hashes only) and the plain keys to hand
+    out. The partner's key is limited to ``partner_customers``."""
+    plain = {role: f"{label}-{role.value}-{secrets.token_urlsafe(18)}" for role in Role}
+    entries = [
+        {
+            "name": f"{label}-{role.value}",
+            "key_sha256": hash_key(key),
+            "roles": [role.value],
+            "customers": list(partner_customers) if role is Role.PARTNER else [],
+        }
+        for role, key in plain.items()
+    ]
+    return entries, plain

@@ -4,7 +4,6 @@ on an in-process client, and its relay and consumers as tasks."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from backoffice_events.kafka import KafkaConfig
 from backoffice_events.testing import TestDatabases
 
 from .app import ServiceContext, build_context
-from .auth import KeyRing, Role, hash_key
+from .auth import KeyRing, Role, keys_per_role
 from .clock import FixedClock
 from .runtime import ServiceDefinition, Worker
 from .settings import ServiceSettings
@@ -26,16 +25,7 @@ PARTNER_CUSTOMERS = ("cust-partner-1",)
 
 def test_keys(partner_customers: Sequence[str] = PARTNER_CUSTOMERS) -> tuple[KeyRing, dict[Role, str]]:
     """One fresh API key per role (the partner limited to ``partner_customers``)."""
-    plain = {role: f"test-{role.value}-{secrets.token_hex(8)}" for role in Role}
-    entries = [
-        {
-            "name": f"test-{role.value}",
-            "key_sha256": hash_key(key),
-            "roles": [role.value],
-            "customers": list(partner_customers) if role is Role.PARTNER else [],
-        }
-        for role, key in plain.items()
-    ]
+    entries, plain = keys_per_role("test", partner_customers)
     return KeyRing(entries), plain
 
 
