@@ -1,6 +1,6 @@
 """The event catalog. Importing this package registers every event model."""
 
-from . import billing, orders, payables, support  # noqa: F401  (registration side effects)
+from . import billing, ledger, orders, payables, support  # noqa: F401  (registration side effects)
 from .base import (
     CATALOG,
     Catalog,
@@ -12,13 +12,14 @@ from .base import (
     register,
     upcaster,
 )
-from .topics import BILLING, DLQ_SUFFIX, EVENT_TOPICS, ORDERS, PAYABLES, SUPPORT, dlq_topic
+from .topics import BILLING, DLQ_SUFFIX, EVENT_TOPICS, LEDGER, ORDERS, PAYABLES, SUPPORT, dlq_topic
 
 __all__ = [
     "BILLING",
     "CATALOG",
     "DLQ_SUFFIX",
     "EVENT_TOPICS",
+    "LEDGER",
     "ORDERS",
     "PAYABLES",
     "SUPPORT",

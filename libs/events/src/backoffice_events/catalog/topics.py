@@ -4,8 +4,9 @@ ORDERS = "backoffice.orders"
 BILLING = "backoffice.billing"
 PAYABLES = "backoffice.payables"
 SUPPORT = "backoffice.support"
+LEDGER = "backoffice.ledger"
 
-EVENT_TOPICS: tuple[str, ...] = (ORDERS, BILLING, PAYABLES, SUPPORT)
+EVENT_TOPICS: tuple[str, ...] = (ORDERS, BILLING, PAYABLES, SUPPORT, LEDGER)
 DLQ_SUFFIX = ".dlq"
 
 
