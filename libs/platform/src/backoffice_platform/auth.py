@@ -28,6 +28,7 @@ class Role(StrEnum):
     BILLING_CLERK = "billing_clerk"
     PAYABLES_CLERK = "payables_clerk"
     APPROVER = "approver"
+    ACCOUNTANT = "accountant"  # closes periods, keeps the chart, enters manual journal entries
     AUDITOR = "auditor"
     PARTNER = "partner"
     ADMIN = "admin"

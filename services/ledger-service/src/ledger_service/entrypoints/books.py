@@ -23,7 +23,7 @@ from ..adapters.queries import LineRow
 from ..domain import Account, AgingBuckets, AgingReport, PartyKind, Side, Statement
 from ..service_layer import reports
 
-READERS = with_roles(Role.BILLING_CLERK, Role.PAYABLES_CLERK, Role.APPROVER, read=True)
+READERS = with_roles(Role.BILLING_CLERK, Role.PAYABLES_CLERK, Role.APPROVER, Role.ACCOUNTANT, read=True)
 
 router = APIRouter(tags=["ledger"], dependencies=[READERS])
 

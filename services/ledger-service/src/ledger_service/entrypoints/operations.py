@@ -17,7 +17,7 @@ from ..service_layer.checks import check_books
 
 router = APIRouter(tags=["operations"])
 
-READERS = with_roles(Role.BILLING_CLERK, Role.PAYABLES_CLERK, Role.APPROVER, read=True)
+READERS = with_roles(Role.BILLING_CLERK, Role.PAYABLES_CLERK, Role.APPROVER, Role.ACCOUNTANT, read=True)
 
 
 class _View(BaseModel):
