@@ -604,7 +604,7 @@ def _findings(
         f"process and its PostgreSQL backends account for {(client + server) * ours / 1e6 / cores:.0%} "
         "of the machine, the rest is other work (Kafka, PostgreSQL's WAL writer, other processes).",
         f"- Waiting: an append took {p50 * 1e3:.2f} ms at the median, so {work.writers} writers "
-        f"can at most do {work.writers / p50 * work.batch:,.0f} events/s; a bare INSERT "
+        f"can at most do {_ratio(work.writers * work.batch, p50):,.0f} events/s; a bare INSERT "
         f"(one round trip, its own commit) took {percentile(lat['asyncpg'], 50) * 1e3:.2f} ms. "
         "Ours costs three round trips per append (SQLAlchemy's BEGIN, the append statement, "
         "COMMIT); the same statement without BEGIN/COMMIT (diagnostic variant) "
@@ -618,7 +618,7 @@ def _findings(
         lines.append(
             f"- Ratio to eventsourcing: {ratios['eventsourcing']:.2f}x misses {ratio_target.describe()}. Per "
             f"event eventsourcing spent {es_client:,.1f} µs client + {es_server:,.1f} µs PostgreSQL, ours "
-            f"{client:,.1f} + {server:,.1f} µs ({(client + server) / (es_client + es_server):.2f}x its CPU). "
+            f"{client:,.1f} + {server:,.1f} µs ({_ratio(client + server, es_client + es_server):.2f}x its CPU). "
             "With the cores busy, throughput follows CPU per event, so ours keeps little more than what "
             "eventsourcing loses to its table lock. Ours does more "
             "in PostgreSQL per event (an events row with jsonb and three unique indexes plus an outbox row "
@@ -670,6 +670,11 @@ def _findings(
             "WAL flush."
         )
     return lines
+
+
+def _ratio(part: float, whole: float) -> float:
+    """``part / whole``, or 0 when a tiny run's sample of ``whole`` is zero (the report must not fail)."""
+    return part / whole if whole else 0.0
 
 
 def _cores() -> int:

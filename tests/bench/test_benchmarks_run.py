@@ -107,3 +107,28 @@ def test_report_merges_results_of_separate_runs(test_stack: testing.TestStack, t
         assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads((tmp_path / "benchmarks.json").read_text())
     assert {"store-batch", "relay"} <= set(data["results"])
+
+
+_ZERO_SAMPLES = """
+from bench.store import Workload, _findings
+runs = ("ours", "eventsourcing", "asyncpg", "ours-autocommit")
+lines = _findings(
+    KEY,
+    Workload(events=16, writers=16, batch=BATCH, appends_per_stream=1),
+    rate={run: 0.0 for run in runs},
+    lat={run: [0.0] for run in runs},
+    cpu={(run, side): 0.0 for run in runs for side in ("client", "postgres")},
+    ratios={"eventsourcing": 0.0, "asyncpg": 0.0, "autocommit": 0.0},
+    machine_busy=0.0,
+)
+print(lines[0])
+"""
+
+
+@pytest.mark.parametrize(("key", "batch"), [("store_single", 1), ("store_batch", 100)])
+def test_store_findings_survive_zero_samples(key: str, batch: int) -> None:
+    """A tiny run can sample zero CPU and zero latency; the report still comes out."""
+    script = _ZERO_SAMPLES.replace("KEY", repr(key)).replace("BATCH", str(batch))
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("- Ours: 0 events/s, misses the target")
