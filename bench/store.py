@@ -615,10 +615,11 @@ def _findings(
     if not ratio_target.met(ratios["eventsourcing"]):
         es_client, es_server = cpu[("eventsourcing", "client")], cpu[("eventsourcing", "postgres")]
         budget = (es_client + es_server) / ratio_target.value
+        cpu_ratio = _ratio(client + server, es_client + es_server)
         lines.append(
             f"- Ratio to eventsourcing: {ratios['eventsourcing']:.2f}x misses {ratio_target.describe()}. Per "
             f"event eventsourcing spent {es_client:,.1f} µs client + {es_server:,.1f} µs PostgreSQL, ours "
-            f"{client:,.1f} + {server:,.1f} µs ({_ratio(client + server, es_client + es_server):.2f}x its CPU). "
+            f"{client:,.1f} + {server:,.1f} µs ({cpu_ratio:.2f}x its CPU). "
             "With the cores busy, throughput follows CPU per event, so ours keeps little more than what "
             "eventsourcing loses to its table lock. Ours does more "
             "in PostgreSQL per event (an events row with jsonb and three unique indexes plus an outbox row "
