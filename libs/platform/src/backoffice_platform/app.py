@@ -26,6 +26,7 @@ from backoffice_events.store import EventStore, driver
 from .auth import AuthError, KeyRing, Principal, Role, permits
 from .clock import Clock, SystemClock
 from .db import make_engine
+from .docs import install_docs
 from .errors import InvalidInput
 from .metrics import EVENTS_APPENDED, OUTBOX_BACKLOG, REQUEST_LATENCY
 from .problems import PROBLEM_JSON, install_problem_handlers, problem
@@ -238,9 +239,12 @@ def create_service_app(
         title=title,
         description=description,
         version=version,
+        docs_url=None,  # served by install_docs, without a CDN
+        redoc_url=None,
         responses={"default": {"description": "Problem details (RFC 9457)", "content": {PROBLEM_JSON: {}}}},
     )
     app.state.ctx = ctx
+    install_docs(app)
     install_problem_handlers(app)
     app.add_middleware(RequestGuard, service=settings.service_name, max_body=settings.max_body_bytes)
 
