@@ -92,7 +92,7 @@ async def records_of(db: Database, kafka: KafkaConfig, limit: int) -> list[Recor
     try:
         rows = await conn.fetch(
             "SELECT event_id, stream_id, stream_version, type, source, topic, occurred_at, correlation_id,"
-            " causation_id, data::text AS data FROM events ORDER BY position DESC LIMIT $1",
+            " causation_id, actor, data::text AS data FROM events ORDER BY position DESC LIMIT $1",
             limit,
         )
     finally:
@@ -279,7 +279,7 @@ async def _relay_breakdown(
         # What building the envelopes and headers costs, measured apart on the same rows.
         rows = await conn.fetch(
             "SELECT event_id, stream_id, stream_version, type, source, topic, occurred_at, correlation_id,"
-            " causation_id, data::text AS data FROM events ORDER BY position DESC LIMIT $1",
+            " causation_id, actor, data::text AS data FROM events ORDER BY position DESC LIMIT $1",
             min(events, CHUNK),
         )
         started = time.perf_counter()

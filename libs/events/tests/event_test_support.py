@@ -52,4 +52,5 @@ def assert_same_attributes(event, env: Envelope) -> None:
     assert str(event.get_extension("streamversion")) == str(env.stream_version)
     assert event.get_extension("correlationid") == env.correlation_id
     assert event.get_extension("causationid") == env.causation_id
+    assert event.get_extension("actor") == env.actor
     assert event.get_data() == env.data

@@ -18,6 +18,7 @@ def _envelope() -> Envelope:
         stream_version=3,
         correlation_id="corr-1",
         causation_id="cause-1",
+        actor="clerk-anna",
     )
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 async def test_append_and_read_with_outbox_rows(engine) -> None:
     store = EventStore("test-service")
-    with message_context("corr-42"):
+    with message_context("corr-42", actor="clerk-anna"):
         async with engine.begin() as conn:
             recorded = await store.append(
                 conn,
@@ -28,7 +28,11 @@ async def test_append_and_read_with_outbox_rows(engine) -> None:
         events, version = await store.load(conn, "stock-A")
         outbox = (await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))).scalar()
         correlation = (await conn.execute(text("SELECT DISTINCT correlation_id FROM events"))).scalar()
+        actor = (await conn.execute(text("SELECT DISTINCT actor FROM events"))).scalar()
+        stored = await store.read_stream(conn, "stock-A")
     assert version == 2
+    assert actor == "clerk-anna" and [r.envelope.actor for r in recorded] == ["clerk-anna"] * 2
+    assert [r.envelope.actor for r in stored] == ["clerk-anna"] * 2
     assert [e.quantity for e in events] == [5, 3]  # type: ignore[attr-defined]
     assert outbox == 2
     assert correlation == "corr-42"

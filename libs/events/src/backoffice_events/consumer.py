@@ -244,14 +244,18 @@ class EventConsumer:
                     unique.append(e)
             if self.batch_handler is not None:
                 if unique:
-                    with message_context(unique[0].envelope.correlation_id, unique[0].envelope.id):
+                    with message_context(
+                        unique[0].envelope.correlation_id, unique[0].envelope.id, unique[0].envelope.actor
+                    ):
                         await self.batch_handler(conn, unique)
             else:
                 for event in unique:
                     handler = self.handlers.get(type(event.event))
                     if handler is None:
                         continue
-                    with message_context(event.envelope.correlation_id, event.envelope.id):
+                    with message_context(
+                        event.envelope.correlation_id, event.envelope.id, event.envelope.actor
+                    ):
                         await handler(conn, event)
         self.stats.handled += len(unique)
         self.stats.skipped_duplicates += len(events) - len(unique)

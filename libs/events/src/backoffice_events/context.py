@@ -1,8 +1,10 @@
 """Correlation and causation of the work in progress, carried in a context variable.
 
-The HTTP layer sets a correlation id per request; the consumer runtime sets the consumed
-event's correlation id and its id as causation. The event store stamps both on every event
-it appends, so one request can be traced through every event it causes.
+The HTTP layer sets a correlation id per request and, once the caller is authenticated, the
+actor; the consumer runtime sets the consumed event's correlation id, its id as causation and
+its actor (the events a consumer appends were caused by whoever caused the consumed one);
+periodic jobs act as ``job:<name>``. The event store stamps all three on every event it
+appends, so one request can be traced, with who made it, through every event it causes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ def current_context() -> MessageContext:
 def current_correlation_id() -> str | None:
     ctx = _current.get()
     return ctx.correlation_id if ctx else None
+
+
+def act_as(actor: str) -> None:
+    """Name the actor of the work in progress (the HTTP layer calls it once it knows who
+    authenticated); events appended from here on in this context carry it."""
+    ctx = current_context()
+    _current.set(MessageContext(ctx.correlation_id, ctx.causation_id, actor))
 
 
 @contextmanager

@@ -3,8 +3,9 @@
 On Kafka an event is: key = subject (the aggregate id, so one aggregate's events stay in
 one partition and in order), value = the JSON data, and headers ``ce_<attribute>`` for every
 context attribute plus ``content-type``. Any CloudEvents-aware consumer can read it.
-Extensions: ``streamversion`` (position in the aggregate's stream), ``correlationid`` and
-``causationid``.
+Extensions: ``streamversion`` (position in the aggregate's stream), ``correlationid``,
+``causationid`` and ``actor`` (who caused the event: a person of the console, an API key's
+principal, or ``job:<name>`` for a periodic job).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _KNOWN = frozenset(
         "streamversion",
         "correlationid",
         "causationid",
+        "actor",
     )
 )
 
@@ -51,6 +53,7 @@ class Envelope:
     stream_version: int
     correlation_id: str
     causation_id: str | None = None
+    actor: str | None = None
     datacontenttype: str = CONTENT_TYPE
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -73,6 +76,8 @@ class Envelope:
         ]
         if self.causation_id:
             headers.append(("ce_causationid", self.causation_id.encode()))
+        if self.actor:
+            headers.append(("ce_actor", self.actor.encode()))
         headers.extend((_HEADER_PREFIX + k, v.encode()) for k, v in self.extra.items())
         return headers
 
@@ -128,6 +133,7 @@ class Envelope:
             stream_version=version,
             correlation_id=attrs.get("correlationid", attrs["id"]),
             causation_id=attrs.get("causationid"),
+            actor=attrs.get("actor"),
             datacontenttype=content_type,
             extra={k: v for k, v in attrs.items() if k not in _KNOWN},
         )

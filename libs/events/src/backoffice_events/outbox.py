@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 _FETCH = """
 SELECT o.id, e.event_id, e.stream_id, e.stream_version, e.type, e.source, e.topic, e.occurred_at,
-       e.correlation_id, e.causation_id, e.data::text AS data
+       e.correlation_id, e.causation_id, e.actor, e.data::text AS data
 FROM outbox o JOIN events e ON e.position = o.event_position
 WHERE o.published_at IS NULL
 ORDER BY o.id

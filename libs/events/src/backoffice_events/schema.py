@@ -33,6 +33,10 @@ _CE_HEADERS: dict[str, Any] = {
         "ce_streamversion": {"type": "string", "description": "position in the aggregate's stream"},
         "ce_correlationid": {"type": "string"},
         "ce_causationid": {"type": "string"},
+        "ce_actor": {
+            "type": "string",
+            "description": "who caused the event: a console user, an API key's principal, or job:<name>",
+        },
         "content-type": {"type": "string", "const": "application/json"},
     },
 }

@@ -71,8 +71,8 @@ async def driver(conn: AsyncConnection) -> Any:
 _APPEND_TEMPLATE = """
 WITH s AS ({stream_step}), e AS (
     INSERT INTO events (event_id, stream_id, stream_version, type, source, topic, occurred_at,
-                        correlation_id, causation_id, data)
-    SELECT u.event_id, $1, $3 + u.ord, u.type, $5, u.topic, u.occurred_at, $6, $7, u.data::jsonb
+                        correlation_id, causation_id, actor, data)
+    SELECT u.event_id, $1, $3 + u.ord, u.type, $5, u.topic, u.occurred_at, $6, $7, $12, u.data::jsonb
     FROM unnest($4::uuid[], $8::text[], $9::text[], $10::timestamptz[], $11::text[])
          WITH ORDINALITY AS u(event_id, type, topic, occurred_at, data, ord)
     WHERE EXISTS (SELECT 1 FROM s)
@@ -147,6 +147,7 @@ class EventStore:
             topics,
             [now] * len(events),
             datas,
+            ctx.actor,
         )
         if len(rows) != len(events):
             raise ConcurrencyError(stream_id, expected_version)
@@ -166,6 +167,7 @@ class EventStore:
                     stream_version=expected_version + i + 1,
                     correlation_id=ctx.correlation_id,
                     causation_id=ctx.causation_id,
+                    actor=ctx.actor,
                 ),
             )
             for i, row in enumerate(rows)
@@ -183,7 +185,7 @@ class EventStore:
         db = await driver(conn)
         rows = await db.fetch(
             "SELECT position, event_id, stream_id, stream_version, type, source, topic, occurred_at,"
-            " correlation_id, causation_id, data::text AS data FROM events"
+            " correlation_id, causation_id, actor, data::text AS data FROM events"
             " WHERE stream_id = $1 AND stream_version > $2"
             " ORDER BY stream_version",
             stream_id,
@@ -215,4 +217,5 @@ def envelope_from_row(row: Any, data: dict[str, Any]) -> Envelope:
         stream_version=row["stream_version"],
         correlation_id=row["correlation_id"],
         causation_id=row["causation_id"],
+        actor=row["actor"],
     )

@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backoffice_events.context import message_context
+from backoffice_events.context import act_as, message_context
 from backoffice_events.kafka import KafkaConfig, kafka_reachable
 from backoffice_events.outbox import outbox_backlog
 from backoffice_events.store import EventStore, driver
 
+from .audit import audit_router
 from .auth import AuthError, KeyRing, Principal, Role, permits
 from .clock import Clock, SystemClock
 from .db import make_engine
@@ -62,6 +63,7 @@ def require(*roles: Role, read: bool = False) -> Callable[[Request], Awaitable[P
             raise AuthError(403, f"role(s) {', '.join(sorted(principal.roles))} may not do this")
         await reject_unstorable_text(request)
         request.state.principal = principal
+        act_as(principal.name)  # every event this request appends names its actor
         return principal
 
     return dependency
@@ -277,6 +279,7 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    app.include_router(audit_router(with_roles(Role.ADMIN, read=True)))  # auditors pass reads
     return app
 
 

@@ -17,12 +17,14 @@ import asyncio
 import datetime as dt
 import logging
 import signal
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
 from backoffice_events.consumer import ConsumedEvent, EventConsumer
+from backoffice_events.context import message_context
 from backoffice_events.migrate import (
     EVENT_STORE_MIGRATIONS,
     MigrationSet,
@@ -108,7 +110,8 @@ class Worker:
     async def _job_loop(self, job: PeriodicJob) -> None:
         while not self._stop.is_set():
             try:
-                await job.run(self.ctx, self.ctx.clock.today())
+                with message_context(str(uuid.uuid4()), actor=f"job:{job.name}"):
+                    await job.run(self.ctx, self.ctx.clock.today())
             except Exception:
                 log.exception("periodic job %s failed", job.name)
             try:
