@@ -39,6 +39,8 @@ async def test_place_an_order_reserves_stock_and_reads_back_with_history(shop) -
     ]
     assert [h["version"] for h in history] == [1, 2, 3, 4]
     assert history[0]["data"]["customer_id"] == "cust-1"
+    admin = shop.svc.ctx.keys.authenticate(shop.client.headers["X-API-Key"]).name
+    assert {h["actor"] for h in history} == {admin}  # who placed it, on every event it caused
 
     assert (await shop.stock("W-1"))["reserved"] == 3
     g2 = await shop.stock("G-2")

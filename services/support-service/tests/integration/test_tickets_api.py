@@ -106,6 +106,7 @@ async def test_ticket_life_cycle(world) -> None:
     assert view["history"][2]["data"]["author_id"].startswith("test-admin")
     assert view["history"][3]["data"]["author_id"] == "c-1"
     assert view["history"][1]["at"] == "2026-01-15T10:00:00Z"
+    assert all(h["actor"].startswith("test-admin") for h in view["history"])  # who did each step
     assert await world.count_events() == 9
 
     # every change went to Kafka too: the ticket shows up in the customer's timeline

@@ -73,6 +73,7 @@ class HistoryEntry(BaseModel):
     type: str
     version: int
     time: dt.datetime
+    actor: str | None = None  # who caused it (null for events stored before actors were kept)
     data: dict[str, Any]
 
 
@@ -170,6 +171,7 @@ def order_details(
                 type=r.envelope.type,
                 version=r.envelope.stream_version,
                 time=r.envelope.time,
+                actor=r.envelope.actor,
                 data=r.envelope.data,
             )
             for r in recorded

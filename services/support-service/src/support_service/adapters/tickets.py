@@ -243,6 +243,7 @@ async def read_ticket(
                     version=event.envelope.stream_version,
                     type=kind,
                     at=event.envelope.time,
+                    actor=event.envelope.actor,
                     data=event.envelope.data,
                 )
             )

@@ -64,6 +64,7 @@ class HistoryItem(BaseModel):
     version: int
     type: str
     at: dt.datetime
+    actor: str | None = None  # who caused it (null for events stored before actors were kept)
     data: dict[str, Any]
 
 
