@@ -103,3 +103,40 @@ async def test_stock_reads(shop) -> None:
     assert (
         await shop.client.get("/stock/W-1", headers=shop.svc.as_role(Role.PAYABLES_CLERK))
     ).status_code == 403
+
+
+async def test_the_stock_list_pages_searches_and_filters(shop) -> None:
+    for sku, stock in (("BOLT-1", 5), ("BOLT-2", 0), ("NUT_1", 3), ("WASHER-1", 2)):
+        await shop.product(sku, stock=stock)
+    await shop.place(("BOLT-1", 5), ("BOLT-2", 2), backorder_policy="allow")
+
+    async def skus(**params: Any) -> list[str]:
+        found: list[str] = []
+        cursor = None
+        while True:
+            page = await shop.client.get(
+                "/stock", params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
+            )
+            assert page.status_code == 200, page.text
+            body = page.json()
+            assert len(body["items"]) <= 2
+            found += [item["sku"] for item in body["items"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return found
+
+    assert await skus() == ["BOLT-1", "BOLT-2", "NUT_1", "WASHER-1"]
+    first = (await shop.client.get("/stock", params={"q": "bolt-1"})).json()["items"]
+    assert [(i["sku"], i["on_hand"], i["reserved"], i["available"], i["backordered"]) for i in first] == [
+        ("BOLT-1", 5, 5, 0, 0)
+    ]
+    assert await skus(q="_") == ["NUT_1"]  # matched literally, not as a wildcard
+    assert await skus(having="available") == ["NUT_1", "WASHER-1"]
+    assert await skus(having="out_of_stock") == ["BOLT-1", "BOLT-2"]
+    assert await skus(having="backordered") == ["BOLT-2"]
+    bad = await shop.client.get("/stock", params={"having": "plenty"})
+    assert bad.status_code == 422
+    partner = await shop.client.get("/stock", headers=shop.svc.as_role(Role.PARTNER))
+    assert partner.status_code == 200
+    refused = await shop.client.get("/stock", headers=shop.svc.as_role(Role.PAYABLES_CLERK))
+    assert refused.status_code == 403

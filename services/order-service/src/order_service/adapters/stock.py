@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backoffice_platform.search import contains_pattern
 
 from ..domain.stock import BackorderedLine, Stock
 
@@ -84,6 +87,52 @@ async def stock_level(conn: AsyncConnection, sku: str) -> StockLevel | None:
         backordered=int(row.backordered),
         version=row.version,
     )
+
+
+class StockListItem(StockLevel):
+    """A SKU's stock levels with the product's name, for the stock list."""
+
+    name: str
+    active: bool
+
+
+StockFilter = Literal["available", "out_of_stock", "backordered"]
+"""``available``: some units free to promise; ``out_of_stock``: none; ``backordered``: orders wait."""
+
+
+async def list_stock(
+    conn: AsyncConnection, *, q: str | None, having: StockFilter | None, after: str | None, limit: int
+) -> list[StockListItem]:
+    """Stock levels in SKU order after the keyset position ``after``; ``q`` matches SKU or name
+    (case-insensitive, anywhere in the text)."""
+    rows = await conn.execute(
+        text(
+            "SELECT * FROM (SELECT s.sku, p.name, p.active, s.on_hand, s.reserved, s.version,"
+            " (SELECT coalesce(sum(b.quantity), 0) FROM backorders b WHERE b.sku = s.sku) AS backordered"
+            " FROM stock s JOIN products p ON p.sku = s.sku"
+            " WHERE (CAST(:after AS text) IS NULL OR s.sku > CAST(:after AS text))"
+            " AND (CAST(:q AS text) IS NULL OR s.sku ILIKE :pattern OR p.name ILIKE :pattern)) levels"
+            " WHERE CAST(:having AS text) IS NULL"
+            " OR (:having = 'available' AND on_hand > reserved)"
+            " OR (:having = 'out_of_stock' AND on_hand <= reserved)"
+            " OR (:having = 'backordered' AND backordered > 0)"
+            " ORDER BY sku LIMIT :limit"
+        ),
+        {"after": after, "q": q, "pattern": contains_pattern(q or ""), "having": having, "limit": limit},
+    )
+    return [
+        StockListItem(
+            sku=r.sku,
+            name=r.name,
+            active=r.active,
+            on_hand=r.on_hand,
+            reserved=r.reserved,
+            available=r.on_hand - r.reserved,
+            backordered=int(r.backordered),
+            version=r.version,
+        )
+        for r in rows
+    ]
 
 
 async def waiting_lines(conn: AsyncConnection, sku: str, available: int) -> list[BackorderedLine]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,11 +12,12 @@ from backoffice_platform.app import ctx_of, require, with_roles
 from backoffice_platform.auth import Principal, Role
 from backoffice_platform.errors import NotFound
 from backoffice_platform.http import etag, parse_if_match
+from backoffice_platform.pagination import encode_cursor
 
-from ..adapters.stock import StockLevel, stock_level
+from ..adapters.stock import StockFilter, StockLevel, StockListItem, list_stock, stock_level
 from ..service_layer import stock
 from ..service_layer.answers import Idempotency
-from .common import IDEMPOTENCY_KEY_DOC, Delta, Quantity, respond
+from .common import IDEMPOTENCY_KEY_DOC, Delta, Quantity, cursor_position, respond
 
 router = APIRouter(prefix="/stock", tags=["stock"])
 
@@ -91,6 +92,32 @@ async def adjust_stock(
         ),
     )
     return respond(answer)
+
+
+class StockPage(BaseModel):
+    items: list[StockListItem]
+    next_cursor: str | None = None
+
+
+@router.get("", response_model=StockPage, dependencies=[with_roles(*READERS, read=True)])
+async def list_stock_levels(
+    request: Request,
+    q: Annotated[str | None, Query(max_length=200, description="part of the SKU or product name")] = None,
+    having: Annotated[
+        StockFilter | None, Query(description="only SKUs with units free, none, or backorders")
+    ] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> StockPage:
+    """Stock levels of every product in SKU order: on hand, reserved, available, backordered."""
+    position = cursor_position(cursor, "sku")
+    async with ctx_of(request).engine.connect() as conn:
+        levels = await list_stock(
+            conn, q=q or None, having=having, after=position["sku"] if position else None, limit=limit + 1
+        )
+    page = levels[:limit]
+    more = len(levels) > limit
+    return StockPage(items=page, next_cursor=encode_cursor({"sku": page[-1].sku}) if more and page else None)
 
 
 @router.get("/{sku}", response_model=StockLevel, dependencies=[with_roles(*READERS, read=True)])
