@@ -16,6 +16,7 @@ from backoffice_platform.app import ServiceContext
 from backoffice_platform.errors import DomainError
 
 from ..service_layer.credit import credit_remedy_in
+from .chart import chart_consumer
 from ..service_layer.invoicing import issue_invoice_in
 
 
@@ -38,11 +39,12 @@ def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
         await credit_remedy_in(conn, ctx, requested)
 
     return [
+        chart_consumer(ctx),
         EventConsumer(
             name="billing",
             engine=ctx.engine,
             kafka=ctx.kafka,
             topics=[ORDERS, SUPPORT],
             handlers={OrderShipped: on_shipped, CreditRemedyRequested: on_credit_remedy},
-        )
+        ),
     ]
