@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from test_consumer import TOPIC, _at_least, _effects_table, count_effects, good, produce
 
 from backoffice_events.catalog import CATALOG, Catalog, EventModel
 from backoffice_events.catalog.orders import StockAdjusted, StockReceived
@@ -20,8 +21,6 @@ from backoffice_events.consumer import ConsumedEvent, DeadLettered, EventConsume
 from backoffice_events.dlq import read_dead_letters
 from backoffice_events.envelope import Envelope
 from backoffice_events.testing import eventually
-
-from test_consumer import TOPIC, _at_least, _effects_table, count_effects, good, produce
 
 pytestmark = pytest.mark.integration
 

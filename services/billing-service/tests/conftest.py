@@ -14,9 +14,9 @@ from sqlalchemy import text
 
 from backoffice_events.catalog import LEDGER, EventModel
 from backoffice_events.catalog.chart import AccountClosed, AccountOpened, AccountType
-from backoffice_events.consumer import ConsumedEvent
 from backoffice_events.catalog.orders import OrderShipped, ShippedLine
 from backoffice_events.catalog.support import CreditRemedyRequested
+from backoffice_events.consumer import ConsumedEvent
 from backoffice_events.envelope import Envelope
 from backoffice_events.money import Money
 from backoffice_events.testing import CloudEventProducer
@@ -24,7 +24,6 @@ from backoffice_platform.testing import RunningService, running_service
 from billing_service.adapters.chart import on_account_closed, on_account_opened
 from billing_service.service import DEFINITION
 from billing_service.service_layer.invoicing import issue_invoice
-
 
 # The ledger's chart as billing needs it: system accounts (with their role) and a few accounts
 # bills post to. Fed through the chart consumer's handlers; test_chart.py also feeds it over Kafka.

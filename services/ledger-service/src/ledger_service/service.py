@@ -12,8 +12,8 @@ from backoffice_platform.app import ServiceContext, create_service_app
 from backoffice_platform.runtime import ServiceDefinition
 
 from .adapters.projection import live_consumer
-from .service_layer.chart import publish_default_chart
 from .entrypoints import books, chart, operations
+from .service_layer.chart import publish_default_chart
 
 
 def create_app(ctx: ServiceContext) -> FastAPI:

@@ -16,8 +16,8 @@ from backoffice_platform.app import ServiceContext
 from backoffice_platform.errors import DomainError
 
 from ..service_layer.credit import credit_remedy_in
-from .chart import chart_consumer
 from ..service_layer.invoicing import issue_invoice_in
+from .chart import chart_consumer
 
 
 def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:

@@ -16,6 +16,7 @@ from backoffice_platform.app import ServiceContext
 from backoffice_platform.errors import Conflict, DomainError, NotFound
 from backoffice_platform.idempotency import IdempotentReplay
 
+from ..adapters.chart import chart_accounts
 from ..adapters.payables import (
     bill_stream,
     get_bill,
@@ -27,7 +28,6 @@ from ..adapters.payables import (
     supplier_invoice_number_used,
     supplier_stream,
 )
-from ..adapters.chart import chart_accounts
 from ..adapters.sql import violates
 from ..domain.chart import check_bill_accounts
 from ..domain.payables import (
