@@ -136,6 +136,10 @@ class Billing:
                 await producer.send(event.topic, envelope)
         return ids
 
+    async def feed_chart(self, *events: EventModel) -> None:
+        """Apply ledger chart events to billing's read model, as its chart consumer does."""
+        await feed_chart(self.svc, *events)
+
     # shortcuts ----------------------------------------------------------------------------------
     async def ship(
         self, customer_id: str = "cust-1", *lines: tuple[str, int, str, str], **kw: Any
