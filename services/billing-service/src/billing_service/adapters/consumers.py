@@ -39,7 +39,6 @@ def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
         await credit_remedy_in(conn, ctx, requested)
 
     return [
-        chart_consumer(ctx),
         EventConsumer(
             name="billing",
             engine=ctx.engine,
@@ -47,4 +46,5 @@ def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
             topics=[ORDERS, SUPPORT],
             handlers={OrderShipped: on_shipped, CreditRemedyRequested: on_credit_remedy},
         ),
+        chart_consumer(ctx),
     ]
