@@ -171,11 +171,38 @@ async def seed_order(svc: RunningService) -> Pools:
     }
 
 
+async def _chart_account_6000(svc: RunningService) -> None:
+    """The ledger's expense account 6000 in billing's chart read model (no worker runs here),
+    applied by the chart consumer's own handler."""
+    import datetime as dt
+
+    from backoffice_events.catalog import LEDGER
+    from backoffice_events.catalog.chart import AccountOpened, AccountType
+    from backoffice_events.consumer import ConsumedEvent
+    from backoffice_events.envelope import Envelope
+    from billing_service.adapters.chart import on_account_opened
+
+    opened = AccountOpened(code="6000", name="Purchases", account_type=AccountType.EXPENSE)
+    env = Envelope(
+        id="chart-6000",
+        source="ledger",
+        type=opened.cloud_type(),
+        subject="chart",
+        time=dt.datetime.now(dt.UTC),
+        data=opened.model_dump(mode="json"),
+        stream_version=1,
+        correlation_id="fuzz",
+    )
+    async with svc.ctx.engine.begin() as conn:
+        await on_account_opened(conn, ConsumedEvent(env, opened, LEDGER, 0, 0))
+
+
 async def seed_billing(svc: RunningService) -> Pools:
     from backoffice_events.catalog.orders import OrderShipped, ShippedLine
     from billing_service.service_layer.invoicing import issue_invoice
 
     c = svc.client
+    await _chart_account_6000(svc)
     await _ok(await c.post("/accounts", json={"customer_id": "cust-fz-1", "currency": "EUR"}))
     await _ok(await c.post("/suppliers", json={"supplier_id": "sup-fz-1", "name": "Fuzz", "currency": "EUR"}))
     line = {"description": "paper", "expense_account": "6000", "net": eur("100.00"), "vat_rate": "0.21"}

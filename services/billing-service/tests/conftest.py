@@ -12,20 +12,58 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
-from backoffice_events.catalog import EventModel
+from backoffice_events.catalog import LEDGER, EventModel
+from backoffice_events.catalog.chart import AccountClosed, AccountOpened, AccountType
 from backoffice_events.catalog.orders import OrderShipped, ShippedLine
 from backoffice_events.catalog.support import CreditRemedyRequested
+from backoffice_events.consumer import ConsumedEvent
 from backoffice_events.envelope import Envelope
 from backoffice_events.money import Money
 from backoffice_events.testing import CloudEventProducer
 from backoffice_platform.testing import RunningService, running_service
+from billing_service.adapters.chart import on_account_closed, on_account_opened
 from billing_service.service import DEFINITION
 from billing_service.service_layer.invoicing import issue_invoice
+
+# The ledger's chart as billing needs it: system accounts (with their role) and a few accounts
+# bills post to. Fed through the chart consumer's handlers; test_chart.py also feeds it over Kafka.
+LEDGER_CHART: tuple[AccountOpened, ...] = (
+    AccountOpened(code="1000", name="Cash at bank", account_type=AccountType.ASSET, role="cash"),
+    AccountOpened(code="1400", name="VAT input", account_type=AccountType.ASSET, role="vat_input"),
+    AccountOpened(code="1500", name="Equipment", account_type=AccountType.ASSET),
+    AccountOpened(
+        code="2000", name="Accounts payable", account_type=AccountType.LIABILITY, role="accounts_payable"
+    ),
+    AccountOpened(code="4000", name="Revenue", account_type=AccountType.INCOME, role="revenue"),
+    AccountOpened(code="6000", name="Purchases", account_type=AccountType.EXPENSE),
+    AccountOpened(code="6100", name="Freight and carriage", account_type=AccountType.EXPENSE),
+    AccountOpened(code="6200", name="Rent", account_type=AccountType.EXPENSE),
+    AccountOpened(code="6900", name="Bad debt", account_type=AccountType.EXPENSE, role="bad_debt"),
+)
+_CHART_HANDLERS = {AccountOpened: on_account_opened, AccountClosed: on_account_closed}
+
+
+async def feed_chart(svc: RunningService, *events: EventModel) -> None:
+    """Apply chart events to billing's read model as its chart consumer does."""
+    async with svc.ctx.engine.begin() as conn:
+        for event in events:
+            envelope = Envelope(
+                id=str(uuid.uuid4()),
+                source="ledger",
+                type=event.cloud_type(),
+                subject="chart",
+                time=dt.datetime.now(dt.UTC),
+                data=event.model_dump(mode="json"),
+                stream_version=1,
+                correlation_id="billing-test-chart",
+            )
+            await _CHART_HANDLERS[type(event)](conn, ConsumedEvent(envelope, event, LEDGER, 0, 0))
 
 
 @pytest_asyncio.fixture
 async def billing_svc(databases, kafka_config) -> AsyncIterator[RunningService]:
     async with running_service(DEFINITION, databases, kafka_config) as svc:
+        await feed_chart(svc, *LEDGER_CHART)
         yield svc
 
 
@@ -97,6 +135,10 @@ class Billing:
                 )
                 await producer.send(event.topic, envelope)
         return ids
+
+    async def feed_chart(self, *events: EventModel) -> None:
+        """Apply ledger chart events to billing's read model, as its chart consumer does."""
+        await feed_chart(self.svc, *events)
 
     # shortcuts ----------------------------------------------------------------------------------
     async def ship(

@@ -1,14 +1,21 @@
 """Consumer runtime: Kafka records in, database effects exactly once, offsets after commit.
 
 For each polled batch:
-1. Every record is decoded (CloudEvents envelope, then the catalog). Records that cannot be
-   decoded go to ``<topic>.dlq`` with the reason and their original coordinates.
+1. A consumer that names the event types it handles first reads each record's ``ce_type``
+   header and skips, WITHOUT decoding, a type it has no handler for (any version of a handled
+   type counts, as it upcasts). So an event type one service does not know yet (a rolling
+   deploy adding it) is not dead-lettered by every other service. The remaining records are
+   decoded (CloudEvents envelope, then the catalog); records that cannot be decoded go to
+   ``<topic>.dlq`` with the reason and their original coordinates. A consumer that handles
+   everything (a batch handler without ``handles``) decodes every record, so a type unknown to
+   it is a dead letter.
 2. The records this consumer handles are applied in ONE database transaction, together with
    the "event id handled" rows; ids already recorded are skipped, so redelivery has no effect.
 3. If the batch fails, transient errors (connection, serialization, deadlock) retry the batch
    with backoff; otherwise the records are retried one by one, each in its own transaction,
    and a record that keeps failing is dead-lettered.
-4. Dead letters are acknowledged by the broker, then offsets are committed.
+4. Dead letters are acknowledged by the broker, handed to the ``on_dead_letter`` hook (which
+   may record them durably), then offsets are committed.
 A SIGKILL anywhere before step 4 redelivers the batch; the dedupe rows make that harmless.
 """
 
@@ -26,7 +33,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .catalog import CATALOG, Catalog, CatalogError, EventModel, dlq_topic
+from .catalog import CATALOG, Catalog, CatalogError, EventModel, dlq_topic, parse_type
 from .context import message_context
 from .envelope import Envelope, EnvelopeError
 from .kafka import KafkaConfig, reliable_producer
@@ -49,6 +56,22 @@ class ConsumedEvent:
 
 Handler = Callable[[AsyncConnection, ConsumedEvent], Awaitable[None]]
 BatchHandler = Callable[[AsyncConnection, Sequence[ConsumedEvent]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLettered:
+    """What a consumer dead-lettered: the record's coordinates, what its headers say it is
+    (``event_id``/``event_type`` are None when the record is not a readable CloudEvent) and why."""
+
+    topic: str
+    partition: int
+    offset: int
+    event_id: str | None
+    event_type: str | None
+    reason: str
+
+
+DeadLetterHook = Callable[[AsyncConnection, Sequence[DeadLettered]], Awaitable[None]]
 
 
 class PermanentError(Exception):
@@ -93,6 +116,7 @@ class EventConsumer:
         batch_size: int = 500,
         retry_backoff: float = 0.2,
         group_id: str | None = None,
+        on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
         if (handlers is None) == (batch_handler is None):
             raise ValueError("give either per-event handlers or one batch handler")
@@ -103,6 +127,9 @@ class EventConsumer:
         self.handlers = dict(handlers or {})
         self.batch_handler = batch_handler
         self.handled_types = set(self.handlers) | set(handles)
+        # Type names (without version) filtered on before decoding; empty = take every type.
+        self.handled_names = {model.event_type for model in self.handled_types}
+        self.on_dead_letter = on_dead_letter
         self.catalog = catalog
         self.max_attempts = max_attempts
         self.batch_size = batch_size
@@ -163,6 +190,8 @@ class EventConsumer:
         dead: list[tuple[ConsumerRecord[Any, Any], str]] = []
         for records in batch.values():
             for record in records:
+                if self.handled_names and not self._wanted(record):
+                    continue
                 try:
                     envelope = Envelope.from_kafka(record.headers, record.value)
                     event = self.catalog.decode(envelope.type, envelope.data)
@@ -180,6 +209,18 @@ class EventConsumer:
             await self._dead_letter(dead)
         await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items() if records})
         self.stats.batches += 1
+
+    def _wanted(self, record: ConsumerRecord[Any, Any]) -> bool:
+        """Whether the record's ``ce_type`` header names a type this consumer handles. A record
+        without the header is not a CloudEvent: it is decoded, and so dead-lettered."""
+        raw = next((v for k, v in (record.headers or ()) if k == "ce_type"), None)
+        if raw is None:
+            return True
+        try:
+            name, _version = parse_type(raw.decode())
+        except (UnicodeDecodeError, CatalogError):
+            return False  # no handler can exist for a malformed type
+        return name in self.handled_names
 
     async def _apply_with_retries(
         self, events: list[ConsumedEvent]
@@ -284,6 +325,12 @@ class EventConsumer:
             )
         await asyncio.gather(*futures)
         self.stats.dead_lettered += len(dead)
+        if self.on_dead_letter is not None:
+            # After the broker has them and before offsets are committed: a crash in between
+            # dead-letters (and records) the same records again, never loses the record.
+            letters = [_dead_lettered(record, reason) for record, reason in dead]
+            async with self.engine.begin() as conn:
+                await self.on_dead_letter(conn, letters)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         if not offsets or self.consumer is None:
@@ -310,6 +357,18 @@ class EventConsumer:
             position = await consumer.position(tp)
             lag[f"{tp.topic}:{tp.partition}"] = max(0, ends[tp] - position)
         return lag
+
+
+def _dead_lettered(record: Any, reason: str) -> DeadLettered:
+    headers = {k: v for k, v in (record.headers or ()) if k in ("ce_id", "ce_type")}
+
+    def text(name: str) -> str | None:
+        raw = headers.get(name)
+        return raw.decode(errors="replace") if raw is not None else None
+
+    return DeadLettered(
+        record.topic, record.partition, record.offset, text("ce_id"), text("ce_type"), reason[:4000]
+    )
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,9 @@ class ServiceDefinition:
     consumers: Callable[[ServiceContext], Sequence[EventConsumer]] = lambda ctx: ()
     jobs: Sequence[PeriodicJob] = field(default_factory=tuple)
     settings_type: type[ServiceSettings] = ServiceSettings
+    # Run once by every worker before its relay and consumers start, e.g. to publish what a
+    # new company starts with; must be idempotent (several replicas run it).
+    on_start: Callable[[ServiceContext], Awaitable[object]] | None = None
 
     def settings(self) -> ServiceSettings:
         return self.settings_type(service_name=self.name)
@@ -95,6 +98,8 @@ class Worker:
 
     async def start(self) -> None:
         ctx, name = self.ctx, self.definition.name
+        if self.definition.on_start is not None:
+            await self.definition.on_start(ctx)
         self.relay = OutboxRelay(ctx.engine.url.render_as_string(hide_password=False), name, ctx.kafka)
         self.relay.stats.on_publish.append(EVENTS_PUBLISHED.labels(name).inc)
         self.consumers = list(self.definition.consumers(ctx))

@@ -55,7 +55,7 @@ async def test_the_scenario_posts_the_expected_books(ledger_svc, feed, probe, sc
         assert tb["balanced"] is True
         assert [t["net"] for t in tb["totals"]] == ["0.00"]
         checks = (await client.get("/checks/invariants", params={"as_of": day.isoformat()})).json()
-        assert checks == {"as_of": day.isoformat(), "ok": True, "violations": []}
+        assert checks == {"as_of": day.isoformat(), "ok": True, "violations": [], "dead_letters": []}
 
         for path, expected in (
             ("/aging/receivables", scenario.receivables_aging[day]),
@@ -157,4 +157,10 @@ async def test_poisoned_events_are_dead_lettered_and_later_events_still_post(
     assert await probe.entries_of(good_after.id) == 1
     body = (await ledger_svc.client.get("/customers/CP/balance")).json()
     assert body["balances"][0]["receivable"] == "133.10"
-    assert (await ledger_svc.client.get("/checks/invariants")).json()["ok"] is True
+    # The books lack what was dead-lettered: the check says so and lists each of them.
+    check = (await ledger_svc.client.get("/checks/invariants")).json()
+    assert check["ok"] is False
+    assert all(v.startswith("books-incomplete: ") for v in check["violations"])
+    poisoned_ids = {unbalanced.id, unknown_currency.id, undecodable.id, bad_bill.id}
+    assert {d["event_id"] for d in check["dead_letters"]} == poisoned_ids
+    assert len(check["violations"]) == 4

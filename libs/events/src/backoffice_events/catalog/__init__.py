@@ -1,6 +1,6 @@
 """The event catalog. Importing this package registers every event model."""
 
-from . import billing, ledger, orders, payables, support  # noqa: F401  (registration side effects)
+from . import billing, chart, ledger, orders, payables, support  # noqa: F401  (registration side effects)
 from .base import (
     CATALOG,
     Catalog,

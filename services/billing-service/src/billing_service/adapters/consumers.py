@@ -17,6 +17,7 @@ from backoffice_platform.errors import DomainError
 
 from ..service_layer.credit import credit_remedy_in
 from ..service_layer.invoicing import issue_invoice_in
+from .chart import chart_consumer
 
 
 def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
@@ -44,5 +45,6 @@ def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
             kafka=ctx.kafka,
             topics=[ORDERS, SUPPORT],
             handlers={OrderShipped: on_shipped, CreditRemedyRequested: on_credit_remedy},
-        )
+        ),
+        chart_consumer(ctx),
     ]

@@ -16,6 +16,7 @@ from backoffice_platform.app import ServiceContext
 from backoffice_platform.errors import Conflict, DomainError, NotFound
 from backoffice_platform.idempotency import IdempotentReplay
 
+from ..adapters.chart import chart_accounts
 from ..adapters.payables import (
     bill_stream,
     get_bill,
@@ -28,6 +29,7 @@ from ..adapters.payables import (
     supplier_stream,
 )
 from ..adapters.sql import violates
+from ..domain.chart import check_bill_accounts
 from ..domain.payables import (
     BillLineInput,
     DuplicateSupplierInvoiceNumber,
@@ -118,6 +120,9 @@ async def enter_bill(
         received = SupplierBill.receive(
             supplier, str(uuid.uuid4()), supplier_invoice_number, bill_date, lines, entered_by, due_date
         )
+        check_bill_accounts(
+            received.lines, await chart_accounts(conn, (x.expense_account for x in received.lines))
+        )
         if await supplier_invoice_number_used(conn, supplier_id, supplier_invoice_number):
             raise DuplicateSupplierInvoiceNumber(supplier_id, supplier_invoice_number)
         try:
@@ -137,10 +142,13 @@ async def enter_bill(
 async def approve_bill(
     ctx: ServiceContext, bill_id: str, approver: str, expected_version: int | None = None
 ) -> SupplierBill:
-    """Approve a bill for payment; whoever entered it cannot (rule ``approver-is-enterer``, 403)."""
+    """Approve a bill for payment; whoever entered it cannot (rule ``approver-is-enterer``, 403);
+    every line's account must still be postable (``account-not-postable``: it may have closed)."""
     async with ctx.engine.begin() as conn:
         bill = await _bill(conn, bill_id, expected_version)
-        await _record_bill(conn, ctx, bill, [bill.approve(approver, ctx.clock.today())])
+        approved = bill.approve(approver, ctx.clock.today())
+        check_bill_accounts(bill.lines, await chart_accounts(conn, (x.expense_account for x in bill.lines)))
+        await _record_bill(conn, ctx, bill, [approved])
     return bill
 
 

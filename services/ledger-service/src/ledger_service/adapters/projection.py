@@ -4,9 +4,14 @@
 Per batch (the runtime has already opened the transaction and recorded the event ids in
 ``processed_events``, skipping redeliveries):
 
-1. ``post()`` every event (pure). An event the books cannot take (amounts that do not add up,
-   an unknown currency or account, ...) raises ``PermanentError``; the runtime then retries
-   the batch event by event, dead-letters that one event with the reason and posts the rest.
+1. ``post()`` every event (pure), with the seeded chart plus the bookkeeper's accounts of the
+   published chart. An event the books cannot take (amounts that do not add up, an unknown
+   currency or account, a type ``posting.py`` does not declare, ...) raises
+   ``PermanentError``; the runtime then retries the batch event by event, dead-letters that one
+   event with the reason and posts the rest. The live consumer takes EVERY type on its topics
+   (no ``handles`` filter), so an undeclared or unknown type is a dead letter, never a silent
+   skip; its dead-letter hook records it in ``ledger_dead_letters`` (the books check then
+   fails with ``books-incomplete``) and an event that posts later (a replay) clears its row.
 2. For each generation written (the active one, plus a rebuild's pending one while it runs):
    point the transaction at it, serialise with other writers of that generation (advisory
    lock: open items are read, reduced and written back), record the events in
@@ -33,6 +38,7 @@ from ..domain import (
     NOT_POSTED,
     POSTED,
     Account,
+    ChartOfAccounts,
     OpenItem,
     OpenItemKey,
     PostingError,
@@ -40,7 +46,9 @@ from ..domain import (
     open_item_keys,
     post,
 )
+from ..domain.chart import bookkeepers_accounts
 from .books import generations, use_books
+from .chart import clear_dead_letters, load_chart, record_dead_letters
 from .journal import (
     NewMovement,
     PostedEvent,
@@ -67,32 +75,43 @@ def _refused(exc: PostingError, consumed: ConsumedEvent) -> PermanentError:
     )
 
 
-def post_batch(events: Sequence[ConsumedEvent]) -> list[PostedEvent]:
+async def books_chart(conn: AsyncConnection) -> ChartOfAccounts:
+    """The chart the posting rules use: the seeded chart plus every account a bookkeeper
+    opened in the published chart (closed ones too, so a rebuild posts history the same way)."""
+    return DEFAULT_CHART.with_accounts(*bookkeepers_accounts((await load_chart(conn)).values()))
+
+
+def post_batch(events: Sequence[ConsumedEvent], chart: ChartOfAccounts = DEFAULT_CHART) -> list[PostedEvent]:
     """The entries of every event, before anything is written; ``PermanentError`` for the
     first event the posting rules refuse."""
     posted: list[PostedEvent] = []
     for consumed in events:
         occurred_on = consumed.envelope.time.astimezone(dt.UTC).date()
         try:
-            entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=DEFAULT_CHART)
+            entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=chart)
         except PostingError as exc:
             raise _refused(exc, consumed) from exc
         posted.append(PostedEvent(consumed, occurred_on, entries))
     return posted
 
 
-def _new_accounts(posted: Sequence[PostedEvent]) -> list[Account]:
+def _new_accounts(posted: Sequence[PostedEvent], chart: ChartOfAccounts) -> list[Account]:
     """Accounts the entries use that the seeded chart does not list (expense accounts)."""
     found: dict[str, Account] = {}
     for event in posted:
         for entry in event.entries:
             for line in entry.lines:
                 if line.account not in DEFAULT_CHART and line.account not in found:
-                    found[line.account] = DEFAULT_CHART.account(line.account)
+                    found[line.account] = chart.account(line.account)
     return list(found.values())
 
 
-async def write_generation(conn: AsyncConnection, generation: int, posted: Sequence[PostedEvent]) -> int:
+async def write_generation(
+    conn: AsyncConnection,
+    generation: int,
+    posted: Sequence[PostedEvent],
+    chart: ChartOfAccounts = DEFAULT_CHART,
+) -> int:
     """Write ``posted`` into ``generation``'s books; returns how many events were new to it."""
     await use_books(conn, generation)
     db = await driver(conn)
@@ -116,7 +135,7 @@ async def write_generation(conn: AsyncConnection, generation: int, posted: Seque
             mine = [m for m in item.movements if m.event_id == p.event_id]
             movements.extend(NewMovement(item.key, seq, m) for seq, m in enumerate(mine))
 
-    await open_accounts(db, _new_accounts(fresh))
+    await open_accounts(db, _new_accounts(fresh, chart))
     await save_entries(db, [entry for p in fresh for entry in p.entries])
     await save_open_items(db, list(changed.values()), movements)
     return len(fresh)
@@ -128,31 +147,36 @@ async def project_live(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -
     The generation row is read ``FOR SHARE``, so a rebuild registering or switching a
     generation waits for this batch and every later batch sees the new row.
     """
-    posted = post_batch(events)
+    chart = await books_chart(conn)
+    posted = post_batch(events, chart)
     current = await generations(conn, lock="share")
     for generation in current.written:
-        await write_generation(conn, generation, posted)
+        await write_generation(conn, generation, posted, chart)
+    # Taken now (e.g. a replayed dead letter): no longer missing from the books.
+    await clear_dead_letters(conn, [e.envelope.id for e in events])
 
 
 def project_into(generation: int) -> BatchHandler:
     """Batch handler of a rebuild's consumer: only the generation being rebuilt."""
 
     async def handler(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
-        posted = post_batch(events)
-        await write_generation(conn, generation, posted)
+        chart = await books_chart(conn)
+        posted = post_batch(events, chart)
+        await write_generation(conn, generation, posted, chart)
 
     return handler
 
 
 def live_consumer(ctx: ServiceContext) -> EventConsumer:
-    """The ledger's one consumer of the billing and payables topics."""
+    """The ledger's one consumer of the billing and payables topics. It takes every type (no
+    ``handles``): a type the posting rules do not declare is refused and dead-lettered."""
     return EventConsumer(
         name=LIVE_CONSUMER,
         engine=ctx.engine,
         kafka=ctx.kafka,
         topics=list(LEDGER_TOPICS),
         batch_handler=project_live,
-        handles=HANDLED,
+        on_dead_letter=record_dead_letters,
     )
 
 

@@ -30,6 +30,9 @@ class AccountRole(StrEnum):
     EXPENSE = "expense"
     ACCOUNTS_PAYABLE = "accounts_payable"
     BAD_DEBT = "bad_debt"
+    # An account a bookkeeper opened that no posting rule addresses by role (e.g. a fixed
+    # asset account supplier bills may post to); expense accounts they open have EXPENSE.
+    OTHER = "other"
 
 
 class AccountKind(StrEnum):
@@ -68,7 +71,7 @@ class Account:
 _EXPENSE_CODE = re.compile(r"^[56][0-9]{3,5}$")
 
 # Roles held by exactly one account; EXPENSE is the only role with many accounts.
-_SINGLE_ROLES = frozenset(AccountRole) - {AccountRole.EXPENSE}
+_SINGLE_ROLES = frozenset(AccountRole) - {AccountRole.EXPENSE, AccountRole.OTHER}
 
 SEEDED_ACCOUNTS: tuple[Account, ...] = (
     Account(
@@ -214,6 +217,9 @@ class ChartOfAccounts:
         """
         listed = self._by_code.get(code)
         if listed is not None:
+            # A bookkeeper's own asset account (no role) takes bill lines too, e.g. equipment.
+            if listed.role is AccountRole.OTHER and listed.kind is AccountKind.ASSET:
+                return listed
             if listed.role is not AccountRole.EXPENSE:
                 raise PostingError(
                     f"account {code} is the {listed.role} account and cannot take bill lines",

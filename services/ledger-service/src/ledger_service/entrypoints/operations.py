@@ -13,7 +13,7 @@ from backoffice_platform.auth import Role
 from backoffice_platform.http import IsoDate
 
 from ..service_layer import rebuild
-from ..service_layer.checks import check_books
+from ..service_layer.checks import check_books, missing_events
 
 router = APIRouter(tags=["operations"])
 
@@ -24,10 +24,24 @@ class _View(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class DeadLetterView(_View):
+    event_type: str | None = Field(description="the record's CloudEvents type; null if unreadable")
+    event_id: str | None
+    topic: str
+    partition: int
+    offset: int
+    reason: str
+    dead_lettered_at: dt.datetime
+
+
 class InvariantsView(_View):
     as_of: dt.date
     ok: bool
     violations: list[str]
+    dead_letters: list[DeadLetterView] = Field(
+        default_factory=list,
+        description="events the ledger dead-lettered and has not posted since (books-incomplete)",
+    )
 
 
 @router.get(
@@ -35,7 +49,8 @@ class InvariantsView(_View):
     response_model=InvariantsView,
     dependencies=[READERS],
     summary="Check the ledger's invariants at a date (entries balance, control accounts equal"
-    " their subledgers, trial balance nets to zero, AR/AP equal the open items)",
+    " their subledgers, trial balance nets to zero, AR/AP equal the open items, and no event is"
+    " missing: books-incomplete lists what the ledger dead-lettered)",
 )
 async def invariants(
     request: Request,
@@ -44,7 +59,24 @@ async def invariants(
     ctx = ctx_of(request)
     day = as_of or ctx.clock.today()
     violations = await check_books(ctx.engine, day)
-    return InvariantsView(as_of=day, ok=not violations, violations=violations)
+    missing = await missing_events(ctx.engine)
+    return InvariantsView(
+        as_of=day,
+        ok=not violations,
+        violations=violations,
+        dead_letters=[
+            DeadLetterView(
+                event_type=d.event_type,
+                event_id=d.event_id,
+                topic=d.topic,
+                partition=d.partition,
+                offset=d.offset,
+                reason=d.reason,
+                dead_lettered_at=d.dead_lettered_at,
+            )
+            for d in missing
+        ],
+    )
 
 
 class RebuildView(_View):
