@@ -27,6 +27,7 @@ from backoffice_events.catalog.topics import BILLING, PAYABLES
 from backoffice_events.consumer import BatchHandler, ConsumedEvent, EventConsumer, PermanentError
 from backoffice_events.store import driver
 from backoffice_platform.app import ServiceContext
+from backoffice_platform.clock import business_date as business_date_of
 
 from ..domain import (
     DEFAULT_CHART,
@@ -67,12 +68,13 @@ def _refused(exc: PostingError, consumed: ConsumedEvent) -> PermanentError:
     )
 
 
-def post_batch(events: Sequence[ConsumedEvent]) -> list[PostedEvent]:
+def post_batch(events: Sequence[ConsumedEvent], zone: dt.tzinfo) -> list[PostedEvent]:
     """The entries of every event, before anything is written; ``PermanentError`` for the
-    first event the posting rules refuse."""
+    first event the posting rules refuse. An event without a business date of its own counts
+    on the date its time falls on in the company's ``zone``."""
     posted: list[PostedEvent] = []
     for consumed in events:
-        occurred_on = consumed.envelope.time.astimezone(dt.UTC).date()
+        occurred_on = business_date_of(consumed.envelope.time, zone)
         try:
             entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=DEFAULT_CHART)
         except PostingError as exc:
@@ -122,23 +124,27 @@ async def write_generation(conn: AsyncConnection, generation: int, posted: Seque
     return len(fresh)
 
 
-async def project_live(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
+def project_live(zone: dt.tzinfo) -> BatchHandler:
     """Batch handler of the live consumer: the active generation, and a pending one too.
 
     The generation row is read ``FOR SHARE``, so a rebuild registering or switching a
     generation waits for this batch and every later batch sees the new row.
     """
-    posted = post_batch(events)
-    current = await generations(conn, lock="share")
-    for generation in current.written:
-        await write_generation(conn, generation, posted)
+
+    async def handler(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
+        posted = post_batch(events, zone)
+        current = await generations(conn, lock="share")
+        for generation in current.written:
+            await write_generation(conn, generation, posted)
+
+    return handler
 
 
-def project_into(generation: int) -> BatchHandler:
+def project_into(generation: int, zone: dt.tzinfo) -> BatchHandler:
     """Batch handler of a rebuild's consumer: only the generation being rebuilt."""
 
     async def handler(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
-        posted = post_batch(events)
+        posted = post_batch(events, zone)
         await write_generation(conn, generation, posted)
 
     return handler
@@ -151,7 +157,7 @@ def live_consumer(ctx: ServiceContext) -> EventConsumer:
         engine=ctx.engine,
         kafka=ctx.kafka,
         topics=list(LEDGER_TOPICS),
-        batch_handler=project_live,
+        batch_handler=project_live(ctx.clock.zone),
         handles=HANDLED,
     )
 
@@ -165,7 +171,7 @@ def rebuild_consumer(ctx: ServiceContext, generation: int) -> EventConsumer:
         engine=ctx.engine,
         kafka=ctx.kafka,
         topics=list(LEDGER_TOPICS),
-        batch_handler=project_into(generation),
+        batch_handler=project_into(generation, ctx.clock.zone),
         handles=HANDLED,
         batch_size=2000,
     )
