@@ -19,7 +19,9 @@ def company_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (expected an IANA name such as Europe/Copenhagen)") from None
+        raise ValueError(
+            f"unknown time zone {name!r} (expected an IANA name such as Europe/Copenhagen)"
+        ) from None
 
 
 def business_date(instant: dt.datetime, zone: dt.tzinfo) -> dt.date:
