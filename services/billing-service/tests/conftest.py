@@ -82,8 +82,10 @@ class Billing:
         currency: str = "EUR",
         shipment_id: str | None = None,
         replacement_for: str | None = None,
+        shipped_at: dt.datetime | None = None,
     ) -> OrderShipped:
-        """An OrderShipped with lines ``(sku, quantity, unit price, vat rate)``."""
+        """An OrderShipped with lines ``(sku, quantity, unit price, vat rate)``, shipped at
+        ``shipped_at`` (default 2026-01-15 08:00 UTC)."""
         return OrderShipped(
             order_id=f"ord-{uuid.uuid4().hex[:8]}",
             shipment_id=shipment_id or f"shp-{uuid.uuid4().hex[:8]}",
@@ -100,7 +102,7 @@ class Billing:
                 for i, (sku, quantity, price, vat) in enumerate(lines)
             ],
             carrier="DHL",
-            shipped_at=dt.datetime(2026, 1, 15, 8, 0, tzinfo=dt.UTC),
+            shipped_at=shipped_at or dt.datetime(2026, 1, 15, 8, 0, tzinfo=dt.UTC),
             replacement_for=replacement_for,
         )
 
@@ -144,7 +146,9 @@ class Billing:
     async def ship(
         self, customer_id: str = "cust-1", *lines: tuple[str, int, str, str], **kw: Any
     ) -> dict[str, Any]:
-        """Invoice a shipment through the service layer (as the consumer does); the invoice as JSON."""
+        """Invoice a shipment through the service layer (as the consumer does), shipped now by the
+        service's clock unless ``shipped_at`` is given; the invoice as JSON."""
+        kw.setdefault("shipped_at", self.svc.clock.now())
         shipped = self.shipped(customer_id, lines or (("W-1", 2, "10.00", "0.21"),), **kw)
         invoice = await issue_invoice(self.svc.ctx, shipped)
         assert invoice is not None

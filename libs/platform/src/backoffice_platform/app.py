@@ -221,7 +221,7 @@ def build_context(
         settings=settings,
         engine=the_engine,
         store=store,
-        clock=clock or SystemClock(),
+        clock=clock or SystemClock(settings.company_zone()),
         keys=keys if keys is not None else KeyRing.from_environment(settings.api_keys_file),
         kafka=settings.kafka(),
     )

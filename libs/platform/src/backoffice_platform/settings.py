@@ -7,13 +7,16 @@ the broker. Without them the project-local stack (deploy/local) is used.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from backoffice_events.kafka import KafkaConfig
+
+from .clock import company_zone
 
 LOCAL_PG = "postgresql://backoffice@127.0.0.1:{port}/postgres"
 
@@ -63,6 +66,19 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 10
     # Worker processes serve /metrics (and a liveness answer) on this port; 0 = off.
     worker_metrics_port: int = 0
+    # The company's time zone (IANA name): every business date is a date in it. An unknown
+    # zone is refused when the settings load, so a service never starts dating in the wrong zone.
+    company_timezone: str = "UTC"
+
+    @field_validator("company_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        company_zone(value)
+        return value
+
+    def company_zone(self) -> dt.tzinfo:
+        """The company's time zone as a tzinfo."""
+        return company_zone(self.company_timezone)
 
     def resolved_database_url(self) -> str:
         return to_asyncpg(self.database_url) if self.database_url else database_url_for(self.service_name)

@@ -69,6 +69,8 @@ async def running_service(
     )
     keys, plain = test_keys()
     the_clock = clock or FixedClock(dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC))
+    # The settings name the company's zone; a test's clock dates in it like the real one would.
+    the_clock.zone = settings.company_zone()
     ctx = build_context(settings, engine=engine, clock=the_clock, keys=keys)
     app = definition.create_app(ctx)
     worker = Worker(definition, ctx, run_jobs=run_jobs)

@@ -9,7 +9,7 @@ from backoffice_platform.app import ServiceContext, create_service_app
 from backoffice_platform.runtime import PeriodicJob, ServiceDefinition
 
 from .adapters.consumers import consumers
-from .entrypoints import payables, receivables
+from .entrypoints import payables, receivables, unapplied
 from .service_layer.collections import dunning_job
 from .settings import BillingSettings
 
@@ -21,7 +21,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         description="Receivables (billing accounts, invoices per shipment, payments and allocation, credit "
         "notes, write-offs, refunds, dunning, statements) and payables (suppliers, bills, approval, "
         "payment runs).",
-        routers=[receivables.router, payables.router],
+        routers=[receivables.router, unapplied.router, payables.router],
     )
 
 

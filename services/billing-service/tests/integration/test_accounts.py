@@ -28,6 +28,8 @@ async def test_an_account_is_opened_and_read(billing_svc, billing) -> None:
     assert opened.json() == {
         **ACCOUNT,
         "unapplied_cash": {"amount": "0.00", "currency": "EUR"},
+        "auto_apply_cash": True,
+        "version": 1,
         "opened_at": "2026-01-15T09:00:00Z",
     }
     retried = await billing.client.post(

@@ -64,17 +64,25 @@ async def test_a_reference_pays_the_invoice_it_names(billing) -> None:
 
 
 async def test_without_reference_the_oldest_due_invoice_is_paid_first(billing_svc, billing) -> None:
-    billing_svc.clock.at = dt.datetime(2026, 1, 20, 9, tzinfo=dt.UTC)
-    middle = await billing.ship("cust-1", HUNDRED)  # due 2026-02-19
     billing_svc.clock.at = dt.datetime(2026, 1, 25, 9, tzinfo=dt.UTC)
-    newest = await billing.ship("cust-1", HUNDRED)  # due 2026-02-24
-    billing_svc.clock.at = dt.datetime(2026, 1, 10, 9, tzinfo=dt.UTC)
-    oldest = await billing.ship("cust-1", HUNDRED)  # issued last, but due first: 2026-02-09
-    assert oldest["due_date"] == "2026-02-09"
+    newest = await billing.ship("cust-1", HUNDRED, shipped_at=dt.datetime(2026, 1, 25, 8, tzinfo=dt.UTC))
+    middle = await billing.ship("cust-1", HUNDRED, shipped_at=dt.datetime(2026, 1, 20, 8, tzinfo=dt.UTC))
+    # Invoiced after a later invoice of the series: dated like it, the shipment's date kept.
+    assert (middle["issue_date"], middle["delivery_date"], middle["due_date"]) == (
+        "2026-01-25",
+        "2026-01-20",
+        "2026-02-24",
+    )
+    oldest = await billing.ship("cust-1", HUNDRED, shipped_at=dt.datetime(2025, 12, 10, 8, tzinfo=dt.UTC))
+    assert (oldest["number"][:9], oldest["issue_date"], oldest["due_date"]) == (
+        "INV-2025-",
+        "2025-12-10",
+        "2026-01-09",
+    )
     resp = await billing.pay("cust-1", "150.00", reference="no invoice named here")
-    assert allocations(resp.json()) == {oldest["invoice_id"]: "100.00", middle["invoice_id"]: "50.00"}
-    assert (await billing.invoice(newest["invoice_id"]))["open_amount"] == eur("100.00")
-    assert (await billing.invoice(middle["invoice_id"]))["open_amount"] == eur("50.00")
+    assert allocations(resp.json()) == {oldest["invoice_id"]: "100.00", newest["invoice_id"]: "50.00"}
+    assert (await billing.invoice(middle["invoice_id"]))["open_amount"] == eur("100.00")
+    assert (await billing.invoice(newest["invoice_id"]))["open_amount"] == eur("50.00")
 
 
 async def test_unapplied_cash_is_applied_to_later_invoices(billing) -> None:

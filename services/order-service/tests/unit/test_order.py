@@ -64,6 +64,7 @@ def request(*lines: LineRequest, **overrides: object) -> PlaceOrder:
         "shipping_address": ADDRESS,
         "backorder_policy": "allow",
         "placed_at": T0,
+        "order_date": T0.date(),
     }
     fields.update(overrides)
     return PlaceOrder(**fields)  # type: ignore[arg-type]
@@ -233,6 +234,18 @@ def test_required_fields_channel_policy_and_delivery_date() -> None:
     assert invalid(err) == ("requested_delivery_date", "delivery-date-in-past")
     ok = place(requested_delivery_date=dt.date(2024, 5, 1))
     assert ok.order_events[0].requested_delivery_date == dt.date(2024, 5, 1)  # type: ignore[union-attr]
+
+
+def test_the_order_date_is_the_company_date_not_the_utc_date() -> None:
+    # Placed 23:30 UTC on 31 December in Copenhagen: the order date is 1 January, so a delivery
+    # requested for 1 January is not in the past, and one for 31 December is.
+    late = dt.datetime(2025, 12, 31, 23, 30, tzinfo=dt.UTC)
+    jan_1 = dt.date(2026, 1, 1)
+    ok = place(placed_at=late, order_date=jan_1, requested_delivery_date=jan_1)
+    assert ok.order_events[0].requested_delivery_date == jan_1  # type: ignore[union-attr]
+    with pytest.raises(InvalidInput) as err:
+        place(placed_at=late, order_date=jan_1, requested_delivery_date=dt.date(2025, 12, 31))
+    assert invalid(err) == ("requested_delivery_date", "delivery-date-in-past")
 
 
 # placement: availability -----------------------------------------------------------

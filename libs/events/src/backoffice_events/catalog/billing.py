@@ -49,6 +49,21 @@ class BillingAccountOpened(EventModel):
     payment_terms_days: int
     credit_limit: Money | None = None
     dunning_contact: str | None = None
+    auto_apply_cash: bool = Field(
+        default=True,
+        description="whether the customer's unapplied cash is applied to each new invoice automatically",
+    )
+
+
+@register
+class CashApplicationChanged(EventModel):
+    """A clerk switched automatic application of the customer's unapplied cash on or off."""
+
+    topic: ClassVar[str] = BILLING
+    aggregate: ClassVar[str] = "billing_account"
+    event_type: ClassVar[str] = "backoffice.billing.cash_application_changed"
+    customer_id: str
+    auto_apply_cash: bool
 
 
 @register
@@ -64,6 +79,11 @@ class InvoiceIssued(_Invoice):
     net: Money
     vat: Money
     gross: Money
+    delivery_date: dt.date | None = Field(
+        default=None,
+        description="the shipment's date in the company's time zone; the issue date is later only "
+        "when the series already has a later invoice (numbers never run against date order)",
+    )
 
 
 @register

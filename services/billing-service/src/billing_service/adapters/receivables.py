@@ -51,7 +51,7 @@ def refund_stream(refund_id: str) -> str:
 # billing accounts -----------------------------------------------------------------------------
 _READ_ACCOUNT = (
     "SELECT customer_id, currency, payment_terms_days, credit_limit, dunning_contact, unapplied,"
-    " version, opened_at FROM billing_accounts WHERE customer_id = :c"
+    " auto_apply_cash, version, opened_at FROM billing_accounts WHERE customer_id = :c"
 )
 _LOCK_ACCOUNT = _READ_ACCOUNT + " FOR UPDATE"
 
@@ -82,6 +82,7 @@ async def get_account(
             payment_terms_days=row.payment_terms_days,
             credit_limit=None if row.credit_limit is None else money(row.credit_limit, currency),
             dunning_contact=row.dunning_contact,
+            auto_apply_cash=row.auto_apply_cash,
             version=row.version,
         ),
         unapplied=money(row.unapplied, currency),
@@ -96,8 +97,8 @@ async def insert_account(conn: AsyncConnection, opened: BillingAccountOpened, at
         await conn.execute(
             text(
                 "INSERT INTO billing_accounts (customer_id, currency, payment_terms_days, credit_limit,"
-                " dunning_contact, unapplied, version, opened_at)"
-                " VALUES (:c, :cur, :terms, :limit, :contact, 0, 1, :at)"
+                " dunning_contact, auto_apply_cash, unapplied, version, opened_at)"
+                " VALUES (:c, :cur, :terms, :limit, :contact, :auto, 0, 1, :at)"
                 " ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id"
             ),
             {
@@ -106,11 +107,20 @@ async def insert_account(conn: AsyncConnection, opened: BillingAccountOpened, at
                 "terms": opened.payment_terms_days,
                 "limit": None if opened.credit_limit is None else opened.credit_limit.amount,
                 "contact": opened.dunning_contact,
+                "auto": opened.auto_apply_cash,
                 "at": at,
             },
         )
     ).one_or_none()
     return inserted is not None
+
+
+async def save_account(conn: AsyncConnection, account: BillingAccount) -> None:
+    """Write the account's settings that change after opening, and its version."""
+    await conn.execute(
+        text("UPDATE billing_accounts SET auto_apply_cash = :auto, version = :v WHERE customer_id = :c"),
+        {"auto": account.auto_apply_cash, "v": account.version, "c": account.customer_id},
+    )
 
 
 async def add_unapplied(conn: AsyncConnection, customer_id: str, delta: Money) -> None:
@@ -124,6 +134,44 @@ async def add_unapplied(conn: AsyncConnection, customer_id: str, delta: Money) -
 
 
 # number series --------------------------------------------------------------------------------
+async def last_issue_date(conn: AsyncConnection, series: str, year: int) -> dt.date | None:
+    """Lock the counter of a series and year (creating it) and read the latest date issued in it.
+
+    The lock is held until the caller's transaction ends, so the date decided from it and the
+    number taken next (``take_number``) cannot be overtaken by a concurrent issuer.
+    """
+    await conn.execute(
+        text(
+            "INSERT INTO number_series (series, year, last_number) VALUES (:s, :y, 0)"
+            " ON CONFLICT (series, year) DO NOTHING"
+        ),
+        {"s": series, "y": year},
+    )
+    found = (
+        await conn.execute(
+            text("SELECT last_issue_date FROM number_series WHERE series = :s AND year = :y FOR UPDATE"),
+            {"s": series, "y": year},
+        )
+    ).scalar_one()
+    return None if found is None else found  # type: ignore[no-any-return]
+
+
+async def take_number(conn: AsyncConnection, series: str, year: int, issue_date: dt.date) -> int:
+    """Take the next number of a series and year (locked by ``last_issue_date``) for a document
+    dated ``issue_date``, which becomes the series' latest date."""
+    number = (
+        await conn.execute(
+            text(
+                "UPDATE number_series SET last_number = last_number + 1,"
+                " last_issue_date = GREATEST(last_issue_date, :d)"
+                " WHERE series = :s AND year = :y RETURNING last_number"
+            ),
+            {"s": series, "y": year, "d": issue_date},
+        )
+    ).scalar_one()
+    return int(number)
+
+
 async def next_number(conn: AsyncConnection, series: str, year: int) -> int:
     """Take the next number of a series and year.
 
@@ -145,7 +193,8 @@ async def next_number(conn: AsyncConnection, series: str, year: int) -> int:
 
 # invoices -------------------------------------------------------------------------------------
 _INVOICE_COLUMNS = (
-    "invoice_id, seq, number, customer_id, order_id, shipment_id, issue_date, due_date, currency,"
+    "invoice_id, seq, number, customer_id, order_id, shipment_id, issue_date, delivery_date, due_date,"
+    " currency,"
     " net, vat, gross, paid, credited, credit_applied, written_off, is_written_off, paid_on, overdue,"
     " dunning_level, last_dunned_on, version"
 )
@@ -160,6 +209,7 @@ def _invoice(row: Any) -> Invoice:
         order_id=row.order_id,
         shipment_id=row.shipment_id,
         issue_date=row.issue_date,
+        delivery_date=row.delivery_date,
         due_date=row.due_date,
         currency=currency,
         net=money(row.net, currency),
@@ -232,8 +282,8 @@ async def insert_invoice(conn: AsyncConnection, issued: InvoiceIssued) -> None:
     await conn.execute(
         text(
             "INSERT INTO invoices (invoice_id, number, customer_id, order_id, shipment_id, issue_date,"
-            " due_date, currency, lines, net, vat, gross, status, open_amount, version)"
-            " VALUES (:id, :number, :customer, :order, :shipment, :issue, :due, :currency,"
+            " delivery_date, due_date, currency, lines, net, vat, gross, status, open_amount, version)"
+            " VALUES (:id, :number, :customer, :order, :shipment, :issue, :delivery, :due, :currency,"
             " CAST(:lines AS text)::jsonb, :net, :vat, :gross, 'open', :gross, 1)"
         ),
         {
@@ -243,6 +293,7 @@ async def insert_invoice(conn: AsyncConnection, issued: InvoiceIssued) -> None:
             "order": issued.order_id,
             "shipment": issued.shipment_id,
             "issue": issued.issue_date,
+            "delivery": issued.delivery_date,
             "due": issued.due_date,
             "currency": issued.currency,
             "lines": json_text([line.model_dump(mode="json") for line in issued.lines]),

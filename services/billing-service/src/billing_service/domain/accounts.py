@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from backoffice_events.catalog.billing import BillingAccountOpened
+from backoffice_events.catalog.billing import BillingAccountOpened, CashApplicationChanged
 from backoffice_events.catalog.orders import OrderShipped
 from backoffice_events.money import MINOR_UNITS, Money, MoneyError
 from backoffice_platform.errors import InvalidInput
@@ -23,8 +23,10 @@ def open_billing_account(
     payment_terms_days: int = DEFAULT_PAYMENT_TERMS_DAYS,
     credit_limit: Money | None = None,
     dunning_contact: str | None = None,
+    auto_apply_cash: bool = True,
 ) -> BillingAccountOpened:
-    """Validate and open a billing account.
+    """Validate and open a billing account. ``auto_apply_cash``: whether the customer's unapplied
+    cash is applied to each new invoice automatically (the default).
 
     Rules: ``customer-required``, ``unknown-currency``, ``terms-out-of-range`` (0..365 days),
     and for the credit limit ``currency-mismatch``, ``too-many-decimals``, ``amount-negative``.
@@ -49,6 +51,7 @@ def open_billing_account(
         payment_terms_days=payment_terms_days,
         credit_limit=credit_limit,
         dunning_contact=contact,
+        auto_apply_cash=auto_apply_cash,
     )
 
 
@@ -77,13 +80,15 @@ def _check_credit_limit(limit: Money, currency: str) -> None:
 
 @dataclass
 class BillingAccount:
-    """A customer's billing account, rebuilt from its stream (so far only the opening event)."""
+    """A customer's billing account, rebuilt from its stream: the opening, then changes of how
+    its unapplied cash is applied."""
 
     customer_id: str
     currency: str
     payment_terms_days: int
     credit_limit: Money | None = None
     dunning_contact: str | None = None
+    auto_apply_cash: bool = True
     version: int = 1
 
     @classmethod
@@ -95,21 +100,36 @@ class BillingAccount:
             payment_terms_days=event.payment_terms_days,
             credit_limit=event.credit_limit,
             dunning_contact=event.dunning_contact,
+            auto_apply_cash=event.auto_apply_cash,
         )
 
     @classmethod
-    def rebuild(cls, events: Iterable[BillingAccountOpened]) -> BillingAccount:
+    def rebuild(cls, events: Iterable[BillingAccountOpened | CashApplicationChanged]) -> BillingAccount:
         """Fold the account's stream; it must start with ``BillingAccountOpened``."""
         stream = iter(events)
         first = next(stream, None)
-        if first is None:
+        if not isinstance(first, BillingAccountOpened):
             raise ValueError("a billing account stream starts with BillingAccountOpened")
-        extra = next(stream, None)
-        if extra is not None:
+        account = cls.opened(first)
+        for event in stream:
+            account.apply(event)
+        return account
+
+    def apply(self, event: BillingAccountOpened | CashApplicationChanged) -> None:
+        """Fold a later event of the account's stream."""
+        if not isinstance(event, CashApplicationChanged) or event.customer_id != self.customer_id:
             raise ValueError(
-                f"{type(extra).__name__} cannot follow the opening of account {first.customer_id}"
+                f"{type(event).__name__} cannot follow the opening of account {self.customer_id}"
             )
-        return cls.opened(first)
+        self.auto_apply_cash = event.auto_apply_cash
+        self.version += 1
+
+    def set_cash_application(self, auto_apply_cash: bool) -> list[CashApplicationChanged]:
+        """Switch automatic application of unapplied cash to new invoices on or off; nothing
+        when it is set so already (setting it twice records one change)."""
+        if auto_apply_cash == self.auto_apply_cash:
+            return []
+        return [CashApplicationChanged(customer_id=self.customer_id, auto_apply_cash=auto_apply_cash)]
 
     def due_date(self, issue_date: dt.date) -> dt.date:
         """Due date of an invoice issued on ``issue_date`` under this account's terms."""

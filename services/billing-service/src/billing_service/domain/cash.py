@@ -33,7 +33,16 @@ from backoffice_platform.errors import DomainError, InvalidInput, NotFound
 
 from .amounts import check_amount, require_text
 from .invoices import Invoice, OpenInvoice
-from .payments import apply_unapplied_cash, invoices_settled
+from .payments import apply_unapplied_cash
+
+
+def allocation_date(on: dt.date, received_on: dt.date, invoice_date: dt.date) -> dt.date:
+    """The date an application of cash to an invoice counts on: ``on`` (when it is decided),
+    but never before the cash was received nor before the invoice's date. So cash received
+    before its invoice stays unapplied until the invoice's date, and billing's statement and
+    the ledger (which both date the allocation by this) agree on every date."""
+    return max(on, received_on, invoice_date)
+
 
 CashSourceKind = Literal["payment", "credit_note"]
 
@@ -154,23 +163,25 @@ class UnappliedCash:
 
         Returns ``PaymentAllocated`` (``manual=False``) per source and invoice, each followed by
         ``InvoicePaid`` when it settles the invoice. Nothing when there is no cash or nothing open.
+        Each is dated by ``allocation_date`` (never before the invoice or the cash).
         """
         remaining = list(open_invoices)
         events: list[PaymentAllocated | InvoicePaid] = []
         for source in self.sources:
             allocations, _ = apply_unapplied_cash(source.unapplied, remaining)
-            settled = {
-                paid.invoice_id: paid
-                for paid in invoices_settled(allocations, remaining, self.customer_id, on)
-            }
+            by_id = {invoice.invoice_id: invoice for invoice in remaining}
             for allocation in allocations:
+                invoice = by_id[allocation.invoice_id]
+                day = allocation_date(on, source.received_on, invoice.issue_date)
                 events.append(
                     self._allocated_event(
-                        source.source_id, allocation.invoice_id, allocation.amount, on, False
+                        source.source_id, allocation.invoice_id, allocation.amount, day, False
                     )
                 )
-                if allocation.invoice_id in settled:
-                    events.append(settled[allocation.invoice_id])
+                if allocation.amount == invoice.open_amount:
+                    events.append(
+                        InvoicePaid(invoice_id=invoice.invoice_id, customer_id=self.customer_id, paid_on=day)
+                    )
             taken = {allocation.invoice_id: allocation.amount for allocation in allocations}
             remaining = [
                 replace(invoice, open_amount=invoice.open_amount - taken.get(invoice.invoice_id, self._zero))
@@ -191,6 +202,52 @@ class UnappliedCash:
         self._check_invoice(invoice)
         check_amount(amount, self.currency)
         return self._allocate(source_id, invoice, amount, on, available=self.source(source_id).unapplied)
+
+    def apply_by_hand(
+        self, invoice: Invoice, amount: Money, on: dt.date, source_id: str | None = None
+    ) -> list[PaymentAllocated | InvoicePaid]:
+        """Apply ``amount`` of the customer's unapplied cash, whatever its source, to one invoice
+        by hand: from ``source_id`` when named, else oldest source first (a payment's surplus and a
+        credit note's surplus alike), one ``PaymentAllocated`` (``manual=True``) per source used.
+
+        Rules: ``invoice-of-other-customer``, ``currency-mismatch``, ``amount-not-positive``,
+        ``too-many-decimals``, ``payment-not-found`` (an unknown ``source_id``),
+        ``allocation-exceeds-unapplied`` (more than the customer's unapplied cash),
+        ``allocation-exceeds-payment`` (more than the named source holds),
+        ``allocation-exceeds-open-amount`` (a paid or written-off invoice has nothing open).
+        """
+        self._check_invoice(invoice)
+        check_amount(amount, self.currency)
+        if source_id is not None:
+            return self.allocate(source_id, invoice, amount, on)
+        if amount > self.balance:
+            raise DomainError(
+                f"customer {self.customer_id} has only {self.balance} unapplied",
+                field="amount",
+                rule="allocation-exceeds-unapplied",
+            )
+        open_amount = invoice.as_open_invoice().open_amount
+        if amount > open_amount:
+            raise DomainError(
+                f"invoice {invoice.number} has only {open_amount} open",
+                field="amount",
+                rule="allocation-exceeds-open-amount",
+            )
+        events: list[PaymentAllocated | InvoicePaid] = []
+        remaining = amount
+        day = on
+        for source in self.sources:
+            taken = remaining.min(source.unapplied)
+            day = allocation_date(on, source.received_on, invoice.issue_date)
+            events.append(self._allocated_event(source.source_id, invoice.invoice_id, taken, day, True))
+            remaining -= taken
+            if remaining.is_zero:
+                break
+        if amount == open_amount:
+            events.append(
+                InvoicePaid(invoice_id=invoice.invoice_id, customer_id=self.customer_id, paid_on=day)
+            )
+        return events
 
     def unallocate(
         self, source_id: str, invoice: Invoice, amount: Money, reason: str, on: dt.date
@@ -278,12 +335,13 @@ class UnappliedCash:
                 field="amount",
                 rule="allocation-exceeds-open-amount",
             )
+        day = allocation_date(on, self.source(source_id).received_on, invoice.issue_date)
         events: list[PaymentAllocated | InvoicePaid] = [
-            self._allocated_event(source_id, invoice.invoice_id, amount, on, True)
+            self._allocated_event(source_id, invoice.invoice_id, amount, day, True)
         ]
         if amount == open_invoice.open_amount:
             events.append(
-                InvoicePaid(invoice_id=invoice.invoice_id, customer_id=self.customer_id, paid_on=on)
+                InvoicePaid(invoice_id=invoice.invoice_id, customer_id=self.customer_id, paid_on=day)
             )
         return events
 

@@ -53,6 +53,20 @@ def format_invoice_number(series: str, year: int, seq: int) -> str:
     return f"{series}-{year:04d}-{seq:06d}"
 
 
+def invoice_date_in_series(delivery_date: dt.date, last_issued: dt.date | None) -> dt.date:
+    """The issue date of an invoice for goods delivered on ``delivery_date``, in the series of
+    that date's year whose latest invoice so far is dated ``last_issued``.
+
+    Numbers in a series never run against date order: an invoice is dated on its delivery
+    date unless the series already holds a later invoice (a late shipment); then it takes that
+    later date and keeps the delivery date as its own. Both dates are in the same year, so the
+    series (``INV-<year>``) is always that of the delivery date.
+    """
+    if last_issued is None or last_issued <= delivery_date:
+        return delivery_date
+    return last_issued
+
+
 def invoice_line(line: ShippedLine, currency: str, *, field: str = "line") -> InvoiceLine:
     """Price one shipped line.
 
@@ -88,6 +102,7 @@ def invoice_for_shipment(
     invoice_id: str,
     number: str,
     issue_date: dt.date,
+    delivery_date: dt.date | None = None,
 ) -> InvoiceIssued | None:
     """The invoice for one shipment, or ``None`` when there is nothing to bill.
 
@@ -96,7 +111,8 @@ def invoice_for_shipment(
     ``gross = net + vat``; the invoice's net, VAT and gross are the sums of the rounded line amounts,
     so the lines always add up to the totals.
 
-    Due date is ``issue_date`` plus the account's payment terms.
+    Due date is ``issue_date`` plus the account's payment terms. ``delivery_date`` is the
+    shipment's business date (see ``invoice_date_in_series`` for when it differs).
 
     Not invoiced (``None``): free replacement shipments (``replacement_for`` set; they are
     remedies, shipped at zero price) and shipments whose every line is at zero price.
@@ -143,6 +159,7 @@ def invoice_for_shipment(
         net=net,
         vat=vat,
         gross=net + vat,
+        delivery_date=delivery_date,
     )
 
 
@@ -187,6 +204,7 @@ class Invoice:
     credit_applied: Money
     written_off: Money
     is_written_off: bool = False
+    delivery_date: dt.date | None = None
     paid_on: dt.date | None = None
     overdue: bool = False
     dunning_level: int = 0
@@ -204,6 +222,7 @@ class Invoice:
             order_id=event.order_id,
             shipment_id=event.shipment_id,
             issue_date=event.issue_date,
+            delivery_date=event.delivery_date,
             due_date=event.due_date,
             currency=event.currency,
             net=event.net,

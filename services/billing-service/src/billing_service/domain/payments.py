@@ -115,12 +115,16 @@ def post_payment(
     bank_transaction_id: str,
     open_invoices: Sequence[OpenInvoice],
     payer_reference: str | None = None,
-) -> list[PaymentPosted | InvoicePaid]:
+) -> list[PaymentPosted | PaymentAllocated | InvoicePaid]:
     """Post a payment received from the account's customer and allocate it.
 
-    Returns ``PaymentPosted`` (with its allocations and unapplied rest) followed by an
-    ``InvoicePaid`` for every invoice it settles. ``open_invoices`` are the customer's open
-    invoices at posting time.
+    The split over the open invoices is ``allocate_payment``'s. A payment is never allocated to
+    an invoice dated after it was received: what goes to such an invoice stays unapplied on
+    ``received_on`` and is applied on the invoice's date. Returns ``PaymentPosted`` (allocations
+    to invoices dated on or before ``received_on``, the rest unapplied) with an ``InvoicePaid``
+    for every invoice it settles, then a ``PaymentAllocated`` dated on the invoice's date (and
+    ``InvoicePaid`` when settled) for each later-dated invoice. ``open_invoices`` are the
+    customer's open invoices at posting time.
 
     Rules: ``amount-not-positive``, ``currency-mismatch`` (against the billing account),
     ``too-many-decimals``, ``bank-transaction-required``.
@@ -131,6 +135,9 @@ def post_payment(
             "bank_transaction_id is required", field="bank_transaction_id", rule="bank-transaction-required"
         )
     allocations, unapplied = allocate_payment(amount, payer_reference, open_invoices)
+    dated = {invoice.invoice_id: invoice.issue_date for invoice in open_invoices}
+    now = [a for a in allocations if dated[a.invoice_id] <= received_on]
+    later = [a for a in allocations if dated[a.invoice_id] > received_on]
     posted = PaymentPosted(
         payment_id=payment_id,
         customer_id=account.customer_id,
@@ -138,10 +145,27 @@ def post_payment(
         received_on=received_on,
         payer_reference=payer_reference,
         bank_transaction_id=bank_transaction_id,
-        allocations=allocations,
-        unapplied=unapplied,
+        allocations=now,
+        unapplied=sum((a.amount for a in later), unapplied),
     )
-    return [posted, *invoices_settled(allocations, open_invoices, account.customer_id, received_on)]
+    events: list[PaymentPosted | PaymentAllocated | InvoicePaid] = [
+        posted,
+        *invoices_settled(now, open_invoices, account.customer_id, received_on),
+    ]
+    for allocation in sorted(later, key=lambda a: dated[a.invoice_id]):
+        on = dated[allocation.invoice_id]
+        events.append(
+            PaymentAllocated(
+                payment_id=payment_id,
+                customer_id=account.customer_id,
+                invoice_id=allocation.invoice_id,
+                amount=allocation.amount,
+                manual=False,
+                allocated_on=on,
+            )
+        )
+        events.extend(invoices_settled([allocation], open_invoices, account.customer_id, on))
+    return events
 
 
 @dataclass

@@ -58,7 +58,9 @@ class AccountView(BaseModel):
     credit_limit: Money | None
     dunning_contact: str | None
     unapplied_cash: Money = Field(description="payments and credits not yet applied to an invoice")
+    auto_apply_cash: bool = Field(description="unapplied cash is applied to each new invoice automatically")
     opened_at: dt.datetime
+    version: int
 
     @classmethod
     def of(cls, held: AccountRecord) -> AccountView:
@@ -70,7 +72,9 @@ class AccountView(BaseModel):
             credit_limit=account.credit_limit,
             dunning_contact=account.dunning_contact,
             unapplied_cash=held.unapplied,
+            auto_apply_cash=account.auto_apply_cash,
             opened_at=held.opened_at,
+            version=account.version,
         )
 
 
@@ -115,6 +119,7 @@ class InvoiceView(BaseModel):
     order_id: str
     shipment_id: str
     issue_date: dt.date
+    delivery_date: dt.date | None = Field(description="the shipment's date (in the company's time zone)")
     due_date: dt.date
     currency: str
     lines: list[InvoiceLine]
@@ -142,6 +147,7 @@ class InvoiceView(BaseModel):
             order_id=invoice.order_id,
             shipment_id=invoice.shipment_id,
             issue_date=invoice.issue_date,
+            delivery_date=invoice.delivery_date,
             due_date=invoice.due_date,
             currency=invoice.currency,
             lines=record.lines,
@@ -370,9 +376,12 @@ async def open_account(
 
 
 @router.get("/accounts/{customer_id}", response_model=AccountView)
-async def read_account(customer_id: str, request: Request, principal: ReceivablesReader) -> AccountView:
+async def read_account(
+    customer_id: str, request: Request, response: Response, principal: ReceivablesReader
+) -> AccountView:
     async with ctx_of(request).engine.connect() as conn:
         held = await accounts.require_account(conn, customer_id)
+    response.headers["ETag"] = etag(held.account.version)
     return AccountView.of(held)
 
 

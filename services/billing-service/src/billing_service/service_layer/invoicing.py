@@ -17,10 +17,17 @@ from ..adapters.receivables import (
     get_account,
     insert_account,
     invoice_of_shipment,
-    next_number,
+    last_issue_date,
+    take_number,
 )
 from ..domain.accounts import account_for_first_shipment, open_billing_account
-from ..domain.invoices import INVOICE_SERIES, Invoice, format_invoice_number, invoice_for_shipment
+from ..domain.invoices import (
+    INVOICE_SERIES,
+    Invoice,
+    format_invoice_number,
+    invoice_date_in_series,
+    invoice_for_shipment,
+)
 from .accounts import require_account
 from .cash import customer_cash
 from .idempotency import Idempotency, claim, remember
@@ -83,22 +90,31 @@ async def issue_invoice_in(
 
     The account lock comes first, so the "already invoiced?" check below sees any concurrent
     issue for the same customer; the unique shipment id of the invoices table backs it up. The
-    number is taken last, after every rule passed, and its counter row stays locked until commit.
-    Unapplied cash of the customer is applied to the new invoice straight away.
+    series is locked and the number taken last, after every rule passed, and its counter row
+    stays locked until commit.
+
+    The invoice is dated by its shipment: ``shipped_at`` as a business date in the company's
+    zone (never the day this runs), in that date's year's series; a series that already holds
+    a later invoice gives it that later date (``invoice_date_in_series``). When the account
+    applies cash automatically, the customer's unapplied cash is applied to the new invoice
+    straight away, dated no earlier than the invoice (and than the cash).
     """
     held = await account_for_shipment(conn, ctx, shipped)
     if await invoice_of_shipment(conn, shipped.shipment_id) is not None:
         return None
-    issue_date = ctx.clock.today()
+    delivery_date = ctx.clock.date_of(shipped.shipped_at)
     invoice_id = invoice_id_for(shipped.shipment_id)
-    draft = invoice_for_shipment(shipped, held.account, invoice_id, "", issue_date)
-    if draft is None:
+    if invoice_for_shipment(shipped, held.account, invoice_id, "", delivery_date) is None:
         return None
-    seq = await next_number(conn, INVOICE_SERIES, issue_date.year)
-    issued = draft.model_copy(update={"number": format_invoice_number(INVOICE_SERIES, issue_date.year, seq)})
+    year = delivery_date.year
+    issue_date = invoice_date_in_series(delivery_date, await last_issue_date(conn, INVOICE_SERIES, year))
+    seq = await take_number(conn, INVOICE_SERIES, year, issue_date)
+    number = format_invoice_number(INVOICE_SERIES, year, seq)
+    issued = invoice_for_shipment(shipped, held.account, invoice_id, number, issue_date, delivery_date)
+    assert issued is not None  # the same shipment and account as the draft above
     invoices: dict[str, Invoice] = {}
     await record(conn, ctx, [issued], invoices)
-    if held.unapplied.is_positive:
+    if held.unapplied.is_positive and held.account.auto_apply_cash:
         cash = await customer_cash(conn, ctx, held.account)
         await record(conn, ctx, cash.apply_to([invoices[invoice_id].as_open_invoice()], issue_date), invoices)
     return invoices[invoice_id]

@@ -32,6 +32,7 @@ from backoffice_events.catalog.topics import BILLING, PAYABLES
 from backoffice_events.consumer import BatchHandler, ConsumedEvent, EventConsumer, PermanentError
 from backoffice_events.store import driver
 from backoffice_platform.app import ServiceContext
+from backoffice_platform.clock import business_date as business_date_of
 
 from ..domain import (
     DEFAULT_CHART,
@@ -81,12 +82,15 @@ async def books_chart(conn: AsyncConnection) -> ChartOfAccounts:
     return DEFAULT_CHART.with_accounts(*bookkeepers_accounts((await load_chart(conn)).values()))
 
 
-def post_batch(events: Sequence[ConsumedEvent], chart: ChartOfAccounts = DEFAULT_CHART) -> list[PostedEvent]:
+def post_batch(
+    events: Sequence[ConsumedEvent], zone: dt.tzinfo, chart: ChartOfAccounts = DEFAULT_CHART
+) -> list[PostedEvent]:
     """The entries of every event, before anything is written; ``PermanentError`` for the
-    first event the posting rules refuse."""
+    first event the posting rules refuse. An event without a business date of its own counts
+    on the date its time falls on in the company's ``zone``."""
     posted: list[PostedEvent] = []
     for consumed in events:
-        occurred_on = consumed.envelope.time.astimezone(dt.UTC).date()
+        occurred_on = business_date_of(consumed.envelope.time, zone)
         try:
             entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=chart)
         except PostingError as exc:
@@ -141,27 +145,31 @@ async def write_generation(
     return len(fresh)
 
 
-async def project_live(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
+def project_live(zone: dt.tzinfo) -> BatchHandler:
     """Batch handler of the live consumer: the active generation, and a pending one too.
 
     The generation row is read ``FOR SHARE``, so a rebuild registering or switching a
     generation waits for this batch and every later batch sees the new row.
     """
-    chart = await books_chart(conn)
-    posted = post_batch(events, chart)
-    current = await generations(conn, lock="share")
-    for generation in current.written:
-        await write_generation(conn, generation, posted, chart)
-    # Taken now (e.g. a replayed dead letter): no longer missing from the books.
-    await clear_dead_letters(conn, [e.envelope.id for e in events])
+
+    async def handler(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
+        chart = await books_chart(conn)
+        posted = post_batch(events, zone, chart)
+        current = await generations(conn, lock="share")
+        for generation in current.written:
+            await write_generation(conn, generation, posted, chart)
+        # Taken now (e.g. a replayed dead letter): no longer missing from the books.
+        await clear_dead_letters(conn, [e.envelope.id for e in events])
+
+    return handler
 
 
-def project_into(generation: int) -> BatchHandler:
+def project_into(generation: int, zone: dt.tzinfo) -> BatchHandler:
     """Batch handler of a rebuild's consumer: only the generation being rebuilt."""
 
     async def handler(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
         chart = await books_chart(conn)
-        posted = post_batch(events, chart)
+        posted = post_batch(events, zone, chart)
         await write_generation(conn, generation, posted, chart)
 
     return handler
@@ -175,7 +183,7 @@ def live_consumer(ctx: ServiceContext) -> EventConsumer:
         engine=ctx.engine,
         kafka=ctx.kafka,
         topics=list(LEDGER_TOPICS),
-        batch_handler=project_live,
+        batch_handler=project_live(ctx.clock.zone),
         on_dead_letter=record_dead_letters,
     )
 
@@ -189,7 +197,7 @@ def rebuild_consumer(ctx: ServiceContext, generation: int) -> EventConsumer:
         engine=ctx.engine,
         kafka=ctx.kafka,
         topics=list(LEDGER_TOPICS),
-        batch_handler=project_into(generation),
+        batch_handler=project_into(generation, ctx.clock.zone),
         handles=HANDLED,
         batch_size=2000,
     )

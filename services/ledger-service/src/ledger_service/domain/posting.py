@@ -32,6 +32,7 @@ from decimal import Decimal
 from backoffice_events.catalog.base import EventModel
 from backoffice_events.catalog.billing import (
     BillingAccountOpened,
+    CashApplicationChanged,
     CreditNoteIssued,
     DunningNoticeIssued,
     InvoiceIssued,
@@ -75,6 +76,7 @@ POSTED: tuple[type[EventModel], ...] = (
 
 NOT_POSTED: tuple[type[EventModel], ...] = (
     BillingAccountOpened,
+    CashApplicationChanged,  # a setting of the account; moves no money
     InvoicePaid,
     InvoiceOverdue,
     DunningNoticeIssued,

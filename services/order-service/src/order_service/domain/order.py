@@ -91,6 +91,8 @@ class PlaceOrder:
     shipping_address: Address
     backorder_policy: BackorderPolicy
     placed_at: dt.datetime
+    # The order date: ``placed_at`` as a business date in the company's zone (from the clock).
+    order_date: dt.date
     sales_rep_id: str | None = None
     requested_delivery_date: dt.date | None = None
 
@@ -211,7 +213,7 @@ class Order:
             raise InvalidInput(str(exc), field="currency", rule="unknown-currency") from None
         sales_rep_id = (request.sales_rep_id or "").strip() or None
         delivery_date = request.requested_delivery_date
-        if delivery_date is not None and delivery_date < request.placed_at.date():
+        if delivery_date is not None and delivery_date < request.order_date:
             raise InvalidInput(
                 f"requested delivery date {delivery_date} is before the order date",
                 field="requested_delivery_date",

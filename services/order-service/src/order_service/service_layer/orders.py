@@ -67,6 +67,7 @@ async def place_order(
                 shipping_address=shipping_address,
                 backorder_policy=backorder_policy,
                 placed_at=desk.now,
+                order_date=ctx.clock.date_of(desk.now),
                 sales_rep_id=sales_rep_id,
                 requested_delivery_date=requested_delivery_date,
             )

@@ -33,7 +33,8 @@ class SlaRun(BaseModel):
     response_model=SlaRun,
     dependencies=[with_roles(Role.SUPPORT_AGENT)],
     summary="Record the SLA breaches due by as_of",
-    description="`as_of`: an ISO date-time with zone, or a date (the end of that day, UTC); "
+    description="`as_of`: an ISO date-time with zone, or a date (the end of that day in the company's "
+    "time zone); "
     "default now. It may not lie in the future.",
 )
 async def run_sla_breaches(request: Request, as_of: str | None = None) -> SlaRun:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from backoffice_platform.clock import start_of_day
 from backoffice_platform.errors import InvalidInput
 
 
@@ -22,8 +23,8 @@ def parse_moment(value: str, field: str) -> dt.date | dt.datetime:
     return moment
 
 
-def start_of(value: dt.date | dt.datetime) -> dt.datetime:
-    """A date as the start of that day in UTC; a date-time as given."""
+def start_of(value: dt.date | dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """A date as the start of that business day in the company's ``zone``; a date-time as given."""
     if isinstance(value, dt.datetime):
         return value
-    return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+    return start_of_day(value, zone)

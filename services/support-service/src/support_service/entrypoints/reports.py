@@ -87,7 +87,8 @@ class SupportReportView(BaseModel):
     response_model=SupportReportView,
     summary="Root causes, SLA breach rate, median response and resolution times, remedies, retention",
     description="`start` and `end` are ISO dates or date-times with zone; the period is "
-    "[start, end), and an `end` given as a date includes that day.",
+    "[start, end), and an `end` given as a date includes that day (dates are days in the company's "
+    "time zone).",
 )
 async def support_report(
     request: Request,
@@ -95,7 +96,8 @@ async def support_report(
     start: Annotated[str, Query(examples=["2026-01-01"])],
     end: Annotated[str, Query(examples=["2026-01-31"])],
 ) -> SupportReportView:
-    first = start_of(parse_moment(start, "start"))
+    zone = ctx_of(request).clock.zone
+    first = start_of(parse_moment(start, "start"), zone)
     last = parse_moment(end, "end")
-    until = last if isinstance(last, dt.datetime) else start_of(last + dt.timedelta(days=1))
+    until = last if isinstance(last, dt.datetime) else start_of(last + dt.timedelta(days=1), zone)
     return SupportReportView.of(await report_for(ctx_of(request), first, until))

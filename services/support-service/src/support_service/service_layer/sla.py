@@ -9,6 +9,7 @@ import logging
 from backoffice_events.catalog.support import SlaBreached
 from backoffice_events.store import ConcurrencyError
 from backoffice_platform.app import ServiceContext
+from backoffice_platform.clock import start_of_day
 from backoffice_platform.errors import InvalidInput
 
 from ..adapters.tickets import (
@@ -24,7 +25,8 @@ log = logging.getLogger(__name__)
 
 
 def as_of_moment(ctx: ServiceContext, as_of: dt.date | dt.datetime | None) -> dt.datetime:
-    """The moment a run is for: a datetime as given, a past date as the end of that day (UTC),
+    """The moment a run is for: a datetime as given, a past date as the end of that business
+    day (in the company's zone),
     today or nothing as now. Breaches are never recorded ahead of the clock, because a
     deadline still to come can yet be met."""
     now = ctx.clock.now()
@@ -36,9 +38,9 @@ def as_of_moment(ctx: ServiceContext, as_of: dt.date | dt.datetime | None) -> dt
         if as_of > now:
             raise _in_future(as_of.isoformat(), now)
         return as_of
-    if as_of > now.date():
+    if as_of > ctx.clock.today():
         raise _in_future(as_of.isoformat(), now)
-    end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    end_of_day = start_of_day(as_of + dt.timedelta(days=1), ctx.clock.zone)
     return min(end_of_day, now)
 
 
