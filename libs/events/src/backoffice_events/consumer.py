@@ -82,6 +82,7 @@ class PermanentError(Exception):
 class ConsumerStats:
     handled: int = 0
     skipped_duplicates: int = 0
+    skipped_types: int = 0  # records of a type this consumer has no handler for, not decoded
     dead_lettered: int = 0
     batches: int = 0
     last_event_time: dt.datetime | None = None
@@ -191,6 +192,7 @@ class EventConsumer:
         for records in batch.values():
             for record in records:
                 if self.handled_names and not self._wanted(record):
+                    self.stats.skipped_types += 1
                     continue
                 try:
                     envelope = Envelope.from_kafka(record.headers, record.value)

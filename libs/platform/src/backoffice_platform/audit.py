@@ -15,7 +15,9 @@ from pydantic import BaseModel, Field
 
 from backoffice_events.store import driver
 
+from .clock import start_of_day
 from .errors import InvalidInput, NotFound
+from .http import IsoDate
 from .pagination import decode_cursor, encode_cursor
 
 _COLUMNS = (
@@ -83,15 +85,16 @@ def audit_router(auditors: Any) -> APIRouter:
         actor: str | None = None,
         correlation_id: str | None = None,
         type: str | None = None,
-        since: dt.datetime | None = None,
+        since: Annotated[IsoDate | None, Query(description="from this business date on")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: str | None = None,
     ) -> AuditPage:
         """Changes across aggregates, oldest first: what an actor did, what one request caused."""
+        ctx = request.app.state.ctx
         after = decode_cursor(cursor) or {"p": 0}
         if not isinstance(after.get("p"), int):
             raise InvalidInput("cursor is not one this API issued", field="cursor", rule="cursor-invalid")
-        async with request.app.state.ctx.engine.connect() as conn:
+        async with ctx.engine.connect() as conn:
             rows = await (await driver(conn)).fetch(
                 f"SELECT {_COLUMNS} FROM events WHERE position > $1"  # noqa: S608
                 " AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR correlation_id = $3)"
@@ -101,7 +104,7 @@ def audit_router(auditors: Any) -> APIRouter:
                 actor,
                 correlation_id,
                 type,
-                since,
+                start_of_day(since, ctx.clock.zone) if since else None,
                 limit + 1,
             )
         page = rows[:limit]
