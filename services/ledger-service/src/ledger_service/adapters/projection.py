@@ -23,7 +23,13 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backoffice_events.catalog.base import EventModel
-from backoffice_events.catalog.topics import BILLING, PAYABLES
+from backoffice_events.catalog.ledger import (
+    ManualJournalEntryProposed,
+    ManualJournalEntryRejected,
+    PeriodClosed,
+    PeriodReopened,
+)
+from backoffice_events.catalog.topics import BILLING, LEDGER, PAYABLES
 from backoffice_events.consumer import BatchHandler, ConsumedEvent, EventConsumer, PermanentError
 from backoffice_events.store import driver
 from backoffice_platform.app import ServiceContext
@@ -40,6 +46,7 @@ from ..domain import (
     open_item_keys,
     post,
 )
+from ..domain.manual_entries import MANUAL_POSTED, post_manual
 from .books import generations, use_books
 from .journal import (
     NewMovement,
@@ -50,9 +57,18 @@ from .journal import (
     save_entries,
     save_open_items,
 )
+from .posting_dates import date_postings, moved
 
-LEDGER_TOPICS: tuple[str, ...] = (BILLING, PAYABLES)
-HANDLED: tuple[type[EventModel], ...] = (*POSTED, *NOT_POSTED)
+# The ledger's own topic carries the approved manual entries: their commands post them at
+# once, the consumers take them again (deduped by event id) so a rebuild replays them too.
+LEDGER_TOPICS: tuple[str, ...] = (BILLING, PAYABLES, LEDGER)
+LEDGER_NOT_POSTED: tuple[type[EventModel], ...] = (
+    PeriodClosed,
+    PeriodReopened,
+    ManualJournalEntryProposed,
+    ManualJournalEntryRejected,
+)
+HANDLED: tuple[type[EventModel], ...] = (*POSTED, *NOT_POSTED, *MANUAL_POSTED, *LEDGER_NOT_POSTED)
 LIVE_CONSUMER = "ledger"
 
 # First key of the advisory lock that serialises writers of one generation (the second key).
@@ -74,7 +90,12 @@ def post_batch(events: Sequence[ConsumedEvent]) -> list[PostedEvent]:
     for consumed in events:
         occurred_on = consumed.envelope.time.astimezone(dt.UTC).date()
         try:
-            entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=DEFAULT_CHART)
+            if isinstance(consumed.event, MANUAL_POSTED):
+                entries = post_manual(consumed.event, consumed.envelope.id)
+            elif isinstance(consumed.event, LEDGER_NOT_POSTED):
+                entries = []
+            else:
+                entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=DEFAULT_CHART)
         except PostingError as exc:
             raise _refused(exc, consumed) from exc
         posted.append(PostedEvent(consumed, occurred_on, entries))
@@ -108,7 +129,11 @@ async def write_generation(conn: AsyncConnection, generation: int, posted: Seque
     movements: list[NewMovement] = []
     for p in fresh:
         try:
-            changes = open_item_changes(state, p.consumed.event, p.event_id, p.occurred_on)
+            if p.posted_on is None:
+                changes = open_item_changes(state, p.consumed.event, p.event_id, p.occurred_on)
+            else:  # posted past the lock date: its open-item movements move with it
+                event = moved(p.consumed.event, p.posted_on)
+                changes = open_item_changes(state, event, p.event_id, p.posted_on)
         except PostingError as exc:
             raise _refused(exc, p.consumed) from exc
         for item in changes:
@@ -128,8 +153,8 @@ async def project_live(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -
     The generation row is read ``FOR SHARE``, so a rebuild registering or switching a
     generation waits for this batch and every later batch sees the new row.
     """
-    posted = post_batch(events)
     current = await generations(conn, lock="share")
+    posted = await date_postings(conn, post_batch(events))
     for generation in current.written:
         await write_generation(conn, generation, posted)
 
@@ -138,7 +163,7 @@ def project_into(generation: int) -> BatchHandler:
     """Batch handler of a rebuild's consumer: only the generation being rebuilt."""
 
     async def handler(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
-        posted = post_batch(events)
+        posted = await date_postings(conn, post_batch(events))
         await write_generation(conn, generation, posted)
 
     return handler
