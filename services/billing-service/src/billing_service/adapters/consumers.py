@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backoffice_events.catalog import ORDERS, SUPPORT
+from backoffice_events.catalog import LEDGER, ORDERS, SUPPORT
+from backoffice_events.catalog.ledger import PeriodClosed, PeriodReopened
 from backoffice_events.catalog.orders import OrderShipped
 from backoffice_events.catalog.support import CreditRemedyRequested
 from backoffice_events.consumer import ConsumedEvent, EventConsumer, PermanentError
@@ -17,6 +18,7 @@ from backoffice_platform.errors import DomainError
 
 from ..service_layer.credit import credit_remedy_in
 from ..service_layer.invoicing import issue_invoice_in
+from ..service_layer.periods import learn_lock_date
 
 
 def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
@@ -37,12 +39,25 @@ def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
         assert isinstance(requested, CreditRemedyRequested)
         await credit_remedy_in(conn, ctx, requested)
 
+    async def on_period(conn: AsyncConnection, consumed: ConsumedEvent) -> None:
+        event = consumed.event
+        assert isinstance(event, PeriodClosed | PeriodReopened)
+        await learn_lock_date(conn, event, consumed.envelope.id)
+
     return [
+        # Its own group, so the ledger's topic never holds back invoicing (and vice versa).
+        EventConsumer(
+            name="billing-ledger-periods",
+            engine=ctx.engine,
+            kafka=ctx.kafka,
+            topics=[LEDGER],
+            handlers={PeriodClosed: on_period, PeriodReopened: on_period},
+        ),
         EventConsumer(
             name="billing",
             engine=ctx.engine,
             kafka=ctx.kafka,
             topics=[ORDERS, SUPPORT],
             handlers={OrderShipped: on_shipped, CreditRemedyRequested: on_credit_remedy},
-        )
+        ),
     ]
