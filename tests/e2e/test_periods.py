@@ -21,7 +21,12 @@ FEB_10 = dt.datetime(2026, 2, 10, 9, 0, tzinfo=dt.UTC)
 
 
 def payment(day: str, bank_id: str) -> dict[str, Any]:
-    return {"customer_id": "cust-per", "amount": eur("10.00"), "bank_transaction_id": bank_id, "received_on": day}
+    return {
+        "customer_id": "cust-per",
+        "amount": eur("10.00"),
+        "bank_transaction_id": bank_id,
+        "received_on": day,
+    }
 
 
 async def test_a_closed_month_refuses_payments_and_moves_late_invoices(system) -> None:
@@ -57,13 +62,19 @@ async def test_a_closed_month_refuses_payments_and_moves_late_invoices(system) -
     # Billing learns the lock date from the ledger's PeriodClosed through Kafka.
     async def refused() -> bool:
         r = await billing.client.post("/payments", json=payment("2026-01-31", "BANK-PER-1"))
-        return r.status_code == 409 and r.json()["rule"] == "period-closed" and r.json()["field"] == "received_on"
+        return (
+            r.status_code == 409
+            and r.json()["rule"] == "period-closed"
+            and r.json()["field"] == "received_on"
+        )
 
     await eventually(refused, timeout=60)
     await ok(await billing.client.post("/payments", json=payment("2026-02-01", "BANK-PER-2")), 201)
 
     reopened = await ok(
-        await ledger.client.post("/periods/2026-01/reopen", headers=accountant, json={"reason": "late bank item"})
+        await ledger.client.post(
+            "/periods/2026-01/reopen", headers=accountant, json={"reason": "late bank item"}
+        )
     )
     assert reopened["lock_date"] is None
 
@@ -125,7 +136,11 @@ async def test_manual_entries_need_a_second_person_and_are_corrected_by_reversal
     r = await ledger.client.post(
         "/journal-entries", headers=accountant, json=_entry([("1000", "debit", "1"), ("9999", "credit", "1")])
     )
-    assert r.status_code == 422 and r.json()["rule"] == "account-unknown" and r.json()["field"] == "lines[1].account"
+    assert (
+        r.status_code == 422
+        and r.json()["rule"] == "account-unknown"
+        and r.json()["field"] == "lines[1].account"
+    )
 
     proposed = await ok(await ledger.client.post("/journal-entries", headers=accountant, json=body), 201)
     entry_id = proposed["entry_id"]
@@ -140,7 +155,9 @@ async def test_manual_entries_need_a_second_person_and_are_corrected_by_reversal
 
     reversed_ = await ok(
         await ledger.client.post(
-            f"/journal-entries/{entry_id}/reverse", headers=accountant, json={"date": "2026-01-20", "reason": "typo"}
+            f"/journal-entries/{entry_id}/reverse",
+            headers=accountant,
+            json={"date": "2026-01-20", "reason": "typo"},
         ),
         201,
     )
