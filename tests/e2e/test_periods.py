@@ -100,7 +100,8 @@ async def test_closing_with_a_failing_books_check_is_refused(system) -> None:
         await conn.execute(
             text(
                 "INSERT INTO journal_entries (entry_id, event_id, currency, event_type, posted_on,"
-                " description) VALUES ('00000000-0000-5000-8000-000000000001', 'broken', 'EUR', 'test', '2026-01-05', 'x')"
+                " description) VALUES ('00000000-0000-5000-8000-000000000001', 'broken', 'EUR', 'test',"
+                " '2026-01-05', 'x')"
             )
         )
         await conn.execute(
