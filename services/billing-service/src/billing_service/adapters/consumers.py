@@ -45,6 +45,13 @@ def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
         await learn_lock_date(conn, event, consumed.envelope.id)
 
     return [
+        EventConsumer(
+            name="billing",
+            engine=ctx.engine,
+            kafka=ctx.kafka,
+            topics=[ORDERS, SUPPORT],
+            handlers={OrderShipped: on_shipped, CreditRemedyRequested: on_credit_remedy},
+        ),
         # Its own group, so the ledger's topic never holds back invoicing (and vice versa).
         EventConsumer(
             name="billing-ledger-periods",
@@ -52,12 +59,5 @@ def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
             kafka=ctx.kafka,
             topics=[LEDGER],
             handlers={PeriodClosed: on_period, PeriodReopened: on_period},
-        ),
-        EventConsumer(
-            name="billing",
-            engine=ctx.engine,
-            kafka=ctx.kafka,
-            topics=[ORDERS, SUPPORT],
-            handlers={OrderShipped: on_shipped, CreditRemedyRequested: on_credit_remedy},
         ),
     ]
