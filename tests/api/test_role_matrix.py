@@ -28,6 +28,12 @@ EXPECTED_WRITES = {
     ("billing", "POST", "/supplier-bills/{bill_id}/approve"): {Role.APPROVER},
     ("billing", "POST", "/payment-runs"): {Role.PAYABLES_CLERK},
     ("support", "POST", "/tickets"): {Role.SUPPORT_AGENT, Role.PARTNER},
+    ("ledger", "POST", "/periods/{period}/close"): {Role.ACCOUNTANT},
+    ("ledger", "POST", "/periods/{period}/reopen"): {Role.ACCOUNTANT},
+    ("ledger", "POST", "/journal-entries"): {Role.ACCOUNTANT},
+    ("ledger", "POST", "/journal-entries/{entry_id}/approve"): {Role.ACCOUNTANT},
+    ("ledger", "POST", "/journal-entries/{entry_id}/reject"): {Role.ACCOUNTANT},
+    ("ledger", "POST", "/journal-entries/{entry_id}/reverse"): {Role.ACCOUNTANT},
 }
 
 

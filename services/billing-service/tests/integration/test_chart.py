@@ -111,17 +111,17 @@ async def test_the_chart_arrives_from_the_ledger_topic_and_other_ledger_types_ar
 ) -> None:
     refused = await billing.client.post("/supplier-bills", json=bill("S-5", "7100"), headers=clerk)
     assert refused.json()["rule"] == "account-not-postable"
-    # A ledger event type billing has no handler for (say, a period closing) comes first.
+    # A ledger event type billing has no handler for (a manual entry proposed) comes first.
     async with CloudEventProducer(billing_svc.ctx.kafka) as producer:
         await producer.send(
             LEDGER,
             Envelope(
                 id="period-1",
                 source="ledger",
-                type="backoffice.ledger.period_closed.v1",
-                subject="period-2026-01",
+                type="backoffice.ledger.journal_entry_proposed.v1",
+                subject="manual-entry-1",
                 time=billing_svc.clock.now(),
-                data={"period": "2026-01"},
+                data={"entry_id": "1"},
                 stream_version=1,
                 correlation_id="period-1",
             ),
@@ -138,6 +138,6 @@ async def test_the_chart_arrives_from_the_ledger_topic_and_other_ledger_types_ar
     assert await read_dead_letters(kafka_config, LEDGER) == []
     async with billing_svc.ctx.engine.connect() as conn:
         handled = await conn.execute(
-            text("SELECT count(*) FROM processed_events WHERE consumer = 'billing-ledger-chart'")
+            text("SELECT count(*) FROM processed_events WHERE consumer = 'billing-ledger'")
         )
-        assert handled.scalar() == 1  # the chart event; the period event was skipped undecoded
+        assert handled.scalar() == 1  # the chart event; the manual entry was skipped undecoded

@@ -1,6 +1,5 @@
-"""Billing's read model of the ledger's chart of accounts (``ledger_chart``), and its consumer
-(group ``billing-ledger-chart``) of the chart events on ``backoffice.ledger``. Other ledger
-events on that topic (periods, manual entries) are skipped by type, undecoded."""
+"""Billing's read model of the ledger's chart of accounts (``ledger_chart``), kept from the chart
+events on ``backoffice.ledger`` by billing's ledger consumer (``adapters/consumers.py``)."""
 
 from __future__ import annotations
 
@@ -9,14 +8,11 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backoffice_events.catalog import LEDGER
 from backoffice_events.catalog.chart import AccountClosed, AccountOpened, AccountRenamed, AccountType
-from backoffice_events.consumer import ConsumedEvent, EventConsumer
-from backoffice_platform.app import ServiceContext
+from backoffice_events.catalog.base import EventModel
+from backoffice_events.consumer import ConsumedEvent, Handler
 
 from ..domain.chart import ChartAccount
-
-CHART_CONSUMER = "billing-ledger-chart"
 
 
 async def chart_accounts(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, ChartAccount]:
@@ -56,16 +52,9 @@ async def on_account_closed(conn: AsyncConnection, consumed: ConsumedEvent) -> N
     await conn.execute(text("UPDATE ledger_chart SET open = false WHERE code = :code"), {"code": event.code})
 
 
-def chart_consumer(ctx: ServiceContext) -> EventConsumer:
-    """Billing's consumer of the ledger's chart events."""
-    return EventConsumer(
-        name=CHART_CONSUMER,
-        engine=ctx.engine,
-        kafka=ctx.kafka,
-        topics=[LEDGER],
-        handlers={
-            AccountOpened: on_account_opened,
-            AccountRenamed: on_account_renamed,
-            AccountClosed: on_account_closed,
-        },
-    )
+CHART_HANDLERS: dict[type[EventModel], Handler] = {
+    AccountOpened: on_account_opened,
+    AccountRenamed: on_account_renamed,
+    AccountClosed: on_account_closed,
+}
+"""The chart events and what each does to the read model."""

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backoffice_events.catalog import ORDERS, SUPPORT
+from backoffice_events.catalog import LEDGER, ORDERS, SUPPORT
+from backoffice_events.catalog.ledger import PeriodClosed, PeriodReopened
 from backoffice_events.catalog.orders import OrderShipped
 from backoffice_events.catalog.support import CreditRemedyRequested
 from backoffice_events.consumer import ConsumedEvent, EventConsumer, PermanentError
@@ -17,7 +18,8 @@ from backoffice_platform.errors import DomainError
 
 from ..service_layer.credit import credit_remedy_in
 from ..service_layer.invoicing import issue_invoice_in
-from .chart import chart_consumer
+from ..service_layer.periods import learn_lock_date
+from .chart import CHART_HANDLERS
 
 
 def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
@@ -38,6 +40,11 @@ def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
         assert isinstance(requested, CreditRemedyRequested)
         await credit_remedy_in(conn, ctx, requested)
 
+    async def on_period(conn: AsyncConnection, consumed: ConsumedEvent) -> None:
+        event = consumed.event
+        assert isinstance(event, PeriodClosed | PeriodReopened)
+        await learn_lock_date(conn, event, consumed.envelope.id)
+
     return [
         EventConsumer(
             name="billing",
@@ -46,5 +53,14 @@ def consumers(ctx: ServiceContext) -> Sequence[EventConsumer]:
             topics=[ORDERS, SUPPORT],
             handlers={OrderShipped: on_shipped, CreditRemedyRequested: on_credit_remedy},
         ),
-        chart_consumer(ctx),
+        # Its own group, so the ledger's topic never holds back invoicing (and vice versa): the
+        # chart (bill lines are checked against it) and the lock date (commands are refused in
+        # closed periods). Manual journal entries are skipped by type, undecoded.
+        EventConsumer(
+            name="billing-ledger",
+            engine=ctx.engine,
+            kafka=ctx.kafka,
+            topics=[LEDGER],
+            handlers={**CHART_HANDLERS, PeriodClosed: on_period, PeriodReopened: on_period},
+        ),
     ]

@@ -39,6 +39,7 @@ from ..domain.payments import Payment
 from ..domain.payments import post_payment as post_payment_rule
 from .accounts import require_account
 from .idempotency import Idempotency, claim, remember
+from .periods import require_open
 from .recording import CASH_EVENTS, record
 
 
@@ -107,6 +108,7 @@ async def post_payment(
     async with ctx.engine.begin() as conn:
         if replay := await claim(conn, idempotency):
             return replay
+        await require_open(conn, received_on, "received_on")
         account = await _account(conn, customer_id, for_update=True)
         duplicate = Conflict(
             f"bank transaction {bank_transaction_id} was already posted",
@@ -155,6 +157,7 @@ async def _change_allocations(
     async with ctx.engine.begin() as conn:
         if replay := await claim(conn, idempotency):
             return replay
+        await require_open(conn, ctx.clock.today(), "allocated_on")
         payment = await _payment(conn, payment_id)
         account = await _account(conn, payment.customer_id, for_update=True)
         invoices = await _invoices(conn, *invoice_fields)
@@ -242,6 +245,7 @@ async def refund(
     async with ctx.engine.begin() as conn:
         if replay := await claim(conn, idempotency):
             return replay
+        await require_open(conn, ctx.clock.today(), "refunded_on")
         account = await _account(conn, customer_id, for_update=True)
         cash = await customer_cash(conn, ctx, account)
         issued = issue_refund(cash, str(uuid.uuid4()), amount, ctx.clock.today(), reason)

@@ -27,6 +27,7 @@ from ..adapters.receivables import (
 from ..domain.credit import issue_credit_note, write_off
 from ..domain.invoices import CREDIT_NOTE_SERIES, Invoice, format_invoice_number
 from .idempotency import Idempotency, claim, remember
+from .periods import require_open
 from .recording import record
 
 # Credit notes for remedies derive their id from the remedy: one remedy, one credit note stream.
@@ -80,6 +81,7 @@ async def credit_invoice(
     async with ctx.engine.begin() as conn:
         if replay := await claim(conn, idempotency):
             return replay
+        await require_open(conn, ctx.clock.today(), "issue_date")
         invoice = await _lock_invoice(conn, invoice_id)
         issued = await _credit(conn, ctx, invoice, amount, reason, str(uuid.uuid4()), None, ticket_id)
         note = await get_credit_note(conn, issued.credit_note_id)
@@ -135,6 +137,7 @@ async def write_off_invoice(
     async with ctx.engine.begin() as conn:
         if replay := await claim(conn, idempotency):
             return replay
+        await require_open(conn, ctx.clock.today(), "written_off_on")
         invoice = await _lock_invoice(conn, invoice_id)
         await record(conn, ctx, [write_off(invoice, reason, ctx.clock.today())], {invoice_id: invoice})
         written_off = await read_invoice(conn, invoice_id)

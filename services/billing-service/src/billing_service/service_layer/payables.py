@@ -39,6 +39,7 @@ from ..domain.payables import (
     register_supplier,
 )
 from .idempotency import Idempotency, claim, remember
+from .periods import require_open
 
 
 async def add_supplier(
@@ -145,6 +146,7 @@ async def approve_bill(
     """Approve a bill for payment; whoever entered it cannot (rule ``approver-is-enterer``, 403);
     every line's account must still be postable (``account-not-postable``: it may have closed)."""
     async with ctx.engine.begin() as conn:
+        await require_open(conn, ctx.clock.today(), "approved_on")
         bill = await _bill(conn, bill_id, expected_version)
         approved = bill.approve(approver, ctx.clock.today())
         check_bill_accounts(bill.lines, await chart_accounts(conn, (x.expense_account for x in bill.lines)))
@@ -169,6 +171,7 @@ async def pay_bill(
     async with ctx.engine.begin() as conn:
         if replay := await claim(conn, idempotency):
             return replay
+        await require_open(conn, ctx.clock.today(), "paid_on")
         bill = await _bill(conn, bill_id)
         await _record_bill(conn, ctx, bill, [bill.pay(str(uuid.uuid4()), None, ctx.clock.today())])
         await remember(conn, idempotency, bill)
@@ -195,6 +198,7 @@ async def run_payments(
             return replay
         run_id = str(uuid.uuid4())
         paid_on = ctx.clock.today()
+        await require_open(conn, paid_on, "paid_on")
         bills = {bill.bill_id: bill for bill in await payable_bills(conn, pay_by)}
         payments = payment_run(run_id, bills.values(), pay_by, paid_on, lambda _bill: str(uuid.uuid4()))
         for payment in payments:

@@ -27,6 +27,7 @@ class PostedEvent:
     consumed: ConsumedEvent
     occurred_on: dt.date
     entries: list[JournalEntry]
+    posted_on: dt.date | None = None  # set when the event posts on another date than its own
 
     @property
     def event_id(self) -> str:
@@ -90,14 +91,17 @@ async def save_entries(db: Any, entries: Sequence[JournalEntry]) -> None:
     if not entries:
         return
     await db.execute(
-        "INSERT INTO journal_entries (entry_id, event_id, currency, event_type, posted_on, description)"
-        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[])",
+        "INSERT INTO journal_entries (entry_id, event_id, currency, event_type, posted_on, description,"
+        " document_date)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[],"
+        " $7::date[])",
         [e.entry_id for e in entries],
         [e.event_id for e in entries],
         [e.lines[0].currency for e in entries],
         [e.event_type for e in entries],
         [e.posted_on for e in entries],
         [e.description for e in entries],
+        [e.document_date or e.posted_on for e in entries],
     )
     entry_ids: list[str] = []
     line_nos: list[int] = []

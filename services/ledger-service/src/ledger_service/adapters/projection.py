@@ -28,7 +28,13 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backoffice_events.catalog.base import EventModel
-from backoffice_events.catalog.topics import BILLING, PAYABLES
+from backoffice_events.catalog.ledger import (
+    ManualJournalEntryProposed,
+    ManualJournalEntryRejected,
+    PeriodClosed,
+    PeriodReopened,
+)
+from backoffice_events.catalog.topics import BILLING, LEDGER, PAYABLES
 from backoffice_events.consumer import BatchHandler, ConsumedEvent, EventConsumer, PermanentError
 from backoffice_events.store import driver
 from backoffice_platform.app import ServiceContext
@@ -48,6 +54,7 @@ from ..domain import (
     post,
 )
 from ..domain.chart import bookkeepers_accounts
+from ..domain.manual_entries import MANUAL_POSTED, post_manual
 from .books import generations, use_books
 from .chart import clear_dead_letters, load_chart, record_dead_letters
 from .journal import (
@@ -59,9 +66,18 @@ from .journal import (
     save_entries,
     save_open_items,
 )
+from .posting_dates import date_postings, moved
 
-LEDGER_TOPICS: tuple[str, ...] = (BILLING, PAYABLES)
-HANDLED: tuple[type[EventModel], ...] = (*POSTED, *NOT_POSTED)
+# The ledger's own topic carries the approved manual entries: their commands post them at
+# once, the consumers take them again (deduped by event id) so a rebuild replays them too.
+LEDGER_TOPICS: tuple[str, ...] = (BILLING, PAYABLES, LEDGER)
+LEDGER_NOT_POSTED: tuple[type[EventModel], ...] = (
+    PeriodClosed,
+    PeriodReopened,
+    ManualJournalEntryProposed,
+    ManualJournalEntryRejected,
+)
+HANDLED: tuple[type[EventModel], ...] = (*POSTED, *NOT_POSTED, *MANUAL_POSTED, *LEDGER_NOT_POSTED)
 LIVE_CONSUMER = "ledger"
 
 # First key of the advisory lock that serialises writers of one generation (the second key).
@@ -82,6 +98,12 @@ async def books_chart(conn: AsyncConnection) -> ChartOfAccounts:
     return DEFAULT_CHART.with_accounts(*bookkeepers_accounts((await load_chart(conn)).values()))
 
 
+async def open_chart(conn: AsyncConnection) -> ChartOfAccounts:
+    """The chart new postings by hand may use: the seeded chart plus the open accounts."""
+    published = (await load_chart(conn)).values()
+    return DEFAULT_CHART.with_accounts(*bookkeepers_accounts(a for a in published if a.open))
+
+
 def post_batch(
     events: Sequence[ConsumedEvent], zone: dt.tzinfo, chart: ChartOfAccounts = DEFAULT_CHART
 ) -> list[PostedEvent]:
@@ -92,7 +114,12 @@ def post_batch(
     for consumed in events:
         occurred_on = business_date_of(consumed.envelope.time, zone)
         try:
-            entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=chart)
+            if isinstance(consumed.event, MANUAL_POSTED):
+                entries = post_manual(consumed.event, consumed.envelope.id)
+            elif isinstance(consumed.event, LEDGER_NOT_POSTED):
+                entries = []
+            else:
+                entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=chart)
         except PostingError as exc:
             raise _refused(exc, consumed) from exc
         posted.append(PostedEvent(consumed, occurred_on, entries))
@@ -131,7 +158,11 @@ async def write_generation(
     movements: list[NewMovement] = []
     for p in fresh:
         try:
-            changes = open_item_changes(state, p.consumed.event, p.event_id, p.occurred_on)
+            if p.posted_on is None:
+                changes = open_item_changes(state, p.consumed.event, p.event_id, p.occurred_on)
+            else:  # posted past the lock date: its open-item movements move with it
+                event = moved(p.consumed.event, p.posted_on)
+                changes = open_item_changes(state, event, p.event_id, p.posted_on)
         except PostingError as exc:
             raise _refused(exc, p.consumed) from exc
         for item in changes:
@@ -154,8 +185,8 @@ def project_live(zone: dt.tzinfo) -> BatchHandler:
 
     async def handler(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
         chart = await books_chart(conn)
-        posted = post_batch(events, zone, chart)
         current = await generations(conn, lock="share")
+        posted = await date_postings(conn, post_batch(events, zone, chart))
         for generation in current.written:
             await write_generation(conn, generation, posted, chart)
         # Taken now (e.g. a replayed dead letter): no longer missing from the books.
@@ -169,7 +200,7 @@ def project_into(generation: int, zone: dt.tzinfo) -> BatchHandler:
 
     async def handler(conn: AsyncConnection, events: Sequence[ConsumedEvent]) -> None:
         chart = await books_chart(conn)
-        posted = post_batch(events, zone, chart)
+        posted = await date_postings(conn, post_batch(events, zone, chart))
         await write_generation(conn, generation, posted, chart)
 
     return handler

@@ -212,6 +212,9 @@ class JournalEntry:
     posted_on: dt.date
     description: str
     lines: tuple[JournalLine, ...]
+    # The event's own business date when it differs from ``posted_on`` (an upstream event
+    # dated in a closed period posts on the first open date); None: the same as posted_on.
+    document_date: dt.date | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, tuple):  # a list handed in would stay mutable
