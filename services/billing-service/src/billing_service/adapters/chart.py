@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backoffice_events.catalog.chart import AccountClosed, AccountOpened, AccountRenamed, AccountType
 from backoffice_events.catalog.base import EventModel
+from backoffice_events.catalog.chart import AccountClosed, AccountOpened, AccountRenamed, AccountType
 from backoffice_events.consumer import ConsumedEvent, Handler
 
 from ..domain.chart import ChartAccount
