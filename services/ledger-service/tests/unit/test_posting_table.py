@@ -15,3 +15,14 @@ def test_every_type_on_the_ledgers_topics_is_declared_exactly_once() -> None:
     declared = [*POSTED, *NOT_POSTED]
     assert all(m.topic in (BILLING, PAYABLES) for m in declared)
     assert len(declared) == len(set(declared))
+
+
+def test_every_type_on_the_ledgers_own_topic_is_declared_exactly_once() -> None:
+    from backoffice_events.catalog import LEDGER
+    from ledger_service.adapters.projection import LEDGER_NOT_POSTED
+    from ledger_service.domain.manual_entries import MANUAL_POSTED
+
+    names = {m.event_type for m in CATALOG.models() if m.topic == LEDGER}
+    for name in sorted(names):
+        latest = CATALOG.latest(name)
+        assert (latest in MANUAL_POSTED) + (latest in LEDGER_NOT_POSTED) == 1, latest.cloud_type()

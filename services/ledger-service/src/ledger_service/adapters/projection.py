@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backoffice_events.catalog.base import EventModel
+from backoffice_events.catalog.chart import AccountClosed, AccountOpened, AccountRenamed
 from backoffice_events.catalog.ledger import (
     ManualJournalEntryProposed,
     ManualJournalEntryRejected,
@@ -76,8 +77,15 @@ LEDGER_NOT_POSTED: tuple[type[EventModel], ...] = (
     PeriodReopened,
     ManualJournalEntryProposed,
     ManualJournalEntryRejected,
+    # The chart's read model is written with its events; the accounts post nothing by themselves.
+    AccountOpened,
+    AccountRenamed,
+    AccountClosed,
 )
-HANDLED: tuple[type[EventModel], ...] = (*POSTED, *NOT_POSTED, *MANUAL_POSTED, *LEDGER_NOT_POSTED)
+"""The ledger's own events that post nothing (approved and reversed manual entries post)."""
+HANDLED: tuple[type[EventModel], ...] = (*POSTED, *NOT_POSTED, *MANUAL_POSTED)
+"""What a rebuild replays: every declared type of billing and payables, and the ledger's own
+events that post (a rebuild skips the rest of its own topic undecoded)."""
 LIVE_CONSUMER = "ledger"
 
 # First key of the advisory lock that serialises writers of one generation (the second key).
@@ -109,15 +117,16 @@ def post_batch(
 ) -> list[PostedEvent]:
     """The entries of every event, before anything is written; ``PermanentError`` for the
     first event the posting rules refuse. An event without a business date of its own counts
-    on the date its time falls on in the company's ``zone``."""
+    on the date its time falls on in the company's ``zone``. The ledger's own events that post
+    nothing (chart, periods, proposals) are no source of the books and are left out."""
     posted: list[PostedEvent] = []
     for consumed in events:
+        if isinstance(consumed.event, LEDGER_NOT_POSTED):
+            continue
         occurred_on = business_date_of(consumed.envelope.time, zone)
         try:
             if isinstance(consumed.event, MANUAL_POSTED):
                 entries = post_manual(consumed.event, consumed.envelope.id)
-            elif isinstance(consumed.event, LEDGER_NOT_POSTED):
-                entries = []
             else:
                 entries = post(consumed.event, consumed.envelope.id, occurred_on, chart=chart)
         except PostingError as exc:
