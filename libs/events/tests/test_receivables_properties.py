@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from backoffice_events.catalog.billing import CreditNoteLine, InvoiceLine
 from backoffice_events.money import Money
 from backoffice_events.receivables import (
-    LineCreditRequest,
     LineCredited,
+    LineCreditRequest,
     ReceivablesError,
     credit_lines,
     creditable,
