@@ -12,7 +12,7 @@ from backoffice_platform.app import ServiceContext, create_service_app
 from backoffice_platform.runtime import ServiceDefinition
 
 from .adapters.projection import live_consumer
-from .entrypoints import books, operations
+from .entrypoints import books, operations, vat
 
 
 def create_app(ctx: ServiceContext) -> FastAPI:
@@ -21,8 +21,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         title="Backoffice ledger service",
         description="Double-entry books projected from billing and payables events: chart of accounts,"
         " journal, customer and supplier subledgers, balances, aging, trial balance and statements at any"
-        " date, invariant checks and rebuilds from the topics.",
-        routers=[books.router, operations.router],
+        " date, VAT per rate, invariant checks and rebuilds from the topics.",
+        routers=[books.router, operations.router, vat.router],
     )
 
 
