@@ -140,12 +140,13 @@ class Creditable:
 
 
 def creditable(line: InvoiceLine, credited: LineCredited | None) -> Creditable:
-    """The line's net, VAT and quantity minus what earlier credits took."""
-    if credited is None:
-        return Creditable(line.net, line.vat, line.quantity)
-    return Creditable(
-        line.net - credited.net, line.vat - credited.vat, max(0, line.quantity - credited.quantity)
-    )
+    """The line's net, VAT and quantity minus what earlier credits took (no units are left once
+    its net and VAT are all credited)."""
+    done = credited or LineCredited(Money.zero(line.net.currency), Money.zero(line.net.currency))
+    net, vat = line.net - done.net, line.vat - done.vat
+    # A line whose money is all credited (e.g. by amount) has no units left to credit either.
+    units = max(0, line.quantity - done.quantity) if net.is_positive or vat.is_positive else 0
+    return Creditable(net, vat, units)
 
 
 def credited_by_line(notes: Iterable[CreditNoteIssued]) -> dict[int, LineCredited]:
