@@ -120,6 +120,8 @@ def test_partial_credits_by_quantity_end_exactly_on_the_line() -> None:
     assert sum((n.net for n in done), eur("0")) == eur("0.99")
     assert sum((n.vat for n in done), eur("0")) == eur("0.25")
     assert [n.lines[0].quantity for n in done] == [1, 1, 1]
+    # cumulative rounding, then the remainder (docs/accounting.md, "Credit notes")
+    assert [n.vat for n in done] == [eur("0.08"), eur("0.09"), eur("0.08")]
 
 
 def test_amount_credit_extracts_vat_at_the_line_rate() -> None:
