@@ -19,6 +19,7 @@ from backoffice_events.catalog.billing import (
     Allocation,
     BillingAccountOpened,
     CreditNoteIssued,
+    CreditNoteLine,
     InvoiceIssued,
     InvoiceLine,
     InvoicePaid,
@@ -26,6 +27,7 @@ from backoffice_events.catalog.billing import (
     PaymentAllocated,
     PaymentPosted,
     RefundIssued,
+    VatRateAmount,
 )
 from backoffice_events.catalog.payables import (
     BillLine,
@@ -164,6 +166,23 @@ def payment(
     )
 
 
+def rate_of(net: str, vat: str) -> Decimal:
+    """The VAT rate of a one-line credit note in tests (0 when nothing is taxable)."""
+    return (Decimal(vat) / Decimal(net)).quantize(Decimal("0.0001")) if Decimal(net) else Decimal(0)
+
+
+def one_credited_line(net: Money, vat: Money) -> CreditNoteLine:
+    """A credit note's single credited line, at the rate of its amounts."""
+    return CreditNoteLine(
+        line_no=1,
+        sku="SKU-1",
+        vat_rate=rate_of(str(net.amount), str(vat.amount)),
+        net=net,
+        vat=vat,
+        gross=net + vat,
+    )
+
+
 def credit_note(
     invoice_id: str, customer_id: str, net: str, vat: str, applied: str, unapplied: str, on: dt.date
 ) -> CreditNoteIssued:
@@ -173,6 +192,8 @@ def credit_note(
         customer_id=customer_id,
         credit_note_id=f"cn-{invoice_id}",
         number=f"CN-{invoice_id}",
+        lines=[one_credited_line(eur(net), eur(vat))],
+        vat_breakdown=[VatRateAmount(vat_rate=rate_of(net, vat), taxable=eur(net), vat=eur(vat))],
         net=eur(net),
         vat=eur(vat),
         gross=eur(gross),

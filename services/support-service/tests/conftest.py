@@ -16,9 +16,11 @@ from backoffice_events.catalog.base import EventModel
 from backoffice_events.catalog.billing import (
     Allocation,
     CreditNoteIssued,
+    CreditNoteLine,
     InvoiceIssued,
     InvoiceLine,
     PaymentPosted,
+    VatRateAmount,
 )
 from backoffice_events.catalog.orders import (
     Address,
@@ -204,6 +206,12 @@ class Feed:
             customer_id=customer_id,
             credit_note_id=credit_note_id,
             number=f"CN-2026-{credit_note_id}",
+            lines=[
+                CreditNoteLine(
+                    line_no=1, sku="SKU-1", vat_rate=Decimal(0), net=amount, vat=eur("0"), gross=amount
+                )
+            ],
+            vat_breakdown=[VatRateAmount(vat_rate=Decimal(0), taxable=amount, vat=eur("0"))],
             net=amount,
             vat=eur("0"),
             gross=amount,

@@ -3,6 +3,7 @@
 import pytest
 
 from backoffice_events.catalog import SUPPORT
+from backoffice_events.catalog.support import RemedyCreditLine
 from backoffice_events.dlq import read_dead_letters
 from backoffice_events.testing import eventually
 from backoffice_platform.auth import Role
@@ -159,3 +160,72 @@ async def test_a_credit_remedy_is_credited_exactly_once_and_bad_ones_are_dead_le
     assert any("credit-exceeds-invoiced" in r for r in reasons)
     assert await billing.scalar("SELECT count(*) FROM credit_notes") == 1
     assert await billing.scalar("SELECT last_number FROM number_series WHERE series = 'CN'") == 1
+
+
+async def test_credit_notes_by_line_state_vat_per_rate_and_refuse_what_a_line_lacks(billing) -> None:
+    # The case: 121.00 at 21 % and 100.00 at 0 %.
+    invoice = await billing.ship("cust-1", HUNDRED_21, ("B", 2, "50.00", "0"))
+    iid = invoice["invoice_id"]
+    first = await billing.client.post(
+        f"/invoices/{iid}/credit-notes",
+        json={"lines": [{"line_no": 1, "amount": eur("121.00")}], "reason": "damaged"},
+    )
+    assert first.status_code == 201, first.text
+    note = first.json()
+    assert (note["net"], note["vat"], note["gross"]) == (eur("100.00"), eur("21.00"), eur("121.00"))
+    assert note["lines"] == [
+        {
+            "line_no": 1,
+            "sku": "A",
+            "description": "",
+            "quantity": None,
+            "vat_rate": "0.21",
+            "net": eur("100.00"),
+            "vat": eur("21.00"),
+            "gross": eur("121.00"),
+        }
+    ]
+    assert note["vat_breakdown"] == [{"vat_rate": "0.21", "taxable": eur("100.00"), "vat": eur("21.00")}]
+
+    before = await billing.count_events()
+    for lines, field, rule in [
+        ([{"line_no": 3, "quantity": 1}], "lines[0].line_no", "unknown-invoice-line"),
+        ([{"line_no": 1, "quantity": 1}], "lines[0].quantity", "credit-exceeds-line"),
+        ([{"line_no": 2, "amount": eur("100.01")}], "lines[0].amount", "credit-exceeds-line"),
+        (
+            [{"line_no": 2, "quantity": 1}, {"line_no": 2, "quantity": 1}],
+            "lines[1].line_no",
+            "credit-line-twice",
+        ),
+    ]:
+        resp = await billing.client.post(
+            f"/invoices/{iid}/credit-notes", json={"lines": lines, "reason": "x"}
+        )
+        assert resp.status_code == 422, resp.text
+        assert (resp.json()["field"], resp.json()["rule"]) == (field, rule)
+    assert await billing.count_events() == before
+
+    rest = (
+        await billing.client.post(f"/invoices/{iid}/credit-notes", json={"reason": "all the rest"})
+    ).json()
+    assert [(line["line_no"], line["quantity"], line["gross"]) for line in rest["lines"]] == [
+        (2, 2, eur("100.00"))
+    ]
+    credited = await billing.invoice(iid)
+    assert (credited["status"], credited["credited"]) == ("paid", eur("221.00"))
+
+
+async def test_a_credit_remedy_naming_lines_credits_those_lines(billing_svc, billing) -> None:
+    invoice = await billing.ship("cust-1", HUNDRED_21, ("B", 2, "50.00", "0"))
+    remedy = billing.credit_remedy(invoice, "1.00", remedy_id="rem-lines").model_copy(
+        update={"lines": [RemedyCreditLine(line_no=2, quantity=1)], "amount": None}
+    )
+    await billing.produce(remedy)
+
+    async def credited() -> list:
+        return list((await billing.invoice(invoice["invoice_id"]))["credit_notes"])
+
+    [note] = await eventually(credited)
+    assert [(line["line_no"], line["quantity"], line["gross"]) for line in note["lines"]] == [
+        (2, 1, eur("50.00"))
+    ]

@@ -13,6 +13,7 @@ from backoffice_events.catalog.billing import (
     PaymentAllocated,
     PaymentPosted,
     PaymentUnallocated,
+    VatRateAmount,
 )
 from backoffice_events.money import Money
 from backoffice_platform.errors import DomainError, InvalidInput, NotFound
@@ -244,6 +245,8 @@ def test_credit_note_surplus_is_a_cash_source_and_refunds_take_the_oldest_cash_f
             customer_id="C1",
             credit_note_id="K1",
             number="CN-2026-000001",
+            lines=[],
+            vat_breakdown=[VatRateAmount(vat_rate=None, taxable=eur("20"), vat=eur("0"))],
             net=eur("20"),
             vat=eur("0"),
             gross=eur("20"),

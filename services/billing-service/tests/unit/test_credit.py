@@ -12,8 +12,10 @@ from backoffice_events.catalog.billing import (
     InvoiceWrittenOff,
     PaymentAllocated,
     PaymentPosted,
+    VatRateAmount,
 )
 from backoffice_events.money import Money
+from backoffice_events.receivables import LineCreditRequest
 from backoffice_platform.errors import DomainError, InvalidInput
 from billing_service.domain.cash import UnappliedCash
 from billing_service.domain.credit import issue_credit_note, issue_refund, write_off
@@ -65,31 +67,31 @@ def credit(inv: Invoice, amount: str, **kwargs: Any) -> list[Any]:
         "issue_date": ON,
         **kwargs,
     }
-    return issue_credit_note(inv, eur(amount), **args)
+    return issue_credit_note(inv, None, amount=eur(amount), **args)
 
 
 def pay(inv: Invoice, amount: str) -> None:
     inv.apply(PaymentAllocated(payment_id="P1", customer_id="C1", invoice_id="I1", amount=eur(amount)))
 
 
-def test_credit_note_splits_vat_in_the_invoice_ratio() -> None:
+def test_an_amount_only_credit_takes_vat_at_the_line_rate() -> None:
     [note] = credit(invoice("100.00", "21.00"), "50.00", remedy_id="RM1", ticket_id="T1")
     assert isinstance(note, CreditNoteIssued)
     assert (note.gross, note.vat, note.net) == (
         eur("50.00"),
         eur("8.68"),
         eur("41.32"),
-    )  # 50 * 21/121 = 8.677
+    )  # net = round(50 / 1.21) = 41.32
     assert (note.applied, note.unapplied) == (eur("50.00"), eur("0"))
     assert (note.remedy_id, note.ticket_id, note.reason) == ("RM1", "T1", "damaged in transit")
 
 
-def test_credit_note_vat_half_cent_rounds_up() -> None:
-    inv = invoice("90.00", "10.00")  # VAT is exactly a tenth of gross
-    [note] = credit(inv, "12.35")  # 1.235 -> 1.24
-    assert (note.vat, note.net) == (eur("1.24"), eur("11.11"))
-    [note] = credit(inv, "0.05")  # 0.005 -> 0.01
+def test_an_amount_only_credit_rounds_the_net_half_up() -> None:
+    inv = invoice("100.00", "25.00")
+    [note] = credit(inv, "0.05")  # net = round(0.04) = 0.04, VAT the rest
     assert (note.vat, note.net) == (eur("0.01"), eur("0.04"))
+    [note] = credit(inv, "1.00")  # net = round(0.80)
+    assert (note.vat, note.net) == (eur("0.20"), eur("0.80"))
 
 
 def test_credit_beyond_the_open_amount_goes_to_unapplied_cash_and_settles_the_invoice() -> None:
@@ -134,8 +136,102 @@ def test_credits_cannot_exceed_what_was_invoiced_in_total() -> None:
 )
 def test_credit_note_input_rules(amount: Money, reason: str, rule: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        issue_credit_note(invoice("100.00", "0.00"), amount, reason, "K1", "CN-1", ON)
+        issue_credit_note(invoice("100.00", "0.00"), None, reason, "K1", "CN-1", ON, amount=amount)
     assert caught.value.rule == rule
+
+
+def mixed_invoice() -> Invoice:
+    """The issue's case: 121.00 at 21 % (line 1) and 100.00 at 0 % (line 2), 3 units each."""
+    lines = [
+        InvoiceLine(
+            line_no=no,
+            sku=sku,
+            quantity=3,
+            unit_price=eur(price),
+            vat_rate=Decimal(rate),
+            net=eur(net),
+            vat=eur(vat),
+            gross=eur(net) + eur(vat),
+        )
+        for no, sku, price, rate, net, vat in [
+            (1, "A", "33.34", "0.21", "100.02", "21.00"),
+            (2, "B", "33.33", "0", "99.99", "0.00"),
+        ]
+    ]
+    return Invoice.issued(
+        InvoiceIssued(
+            invoice_id="I1",
+            customer_id="C1",
+            number="INV-2026-000001",
+            order_id="O1",
+            shipment_id="S1",
+            issue_date=dt.date(2026, 3, 1),
+            due_date=dt.date(2026, 3, 31),
+            currency="EUR",
+            lines=lines,
+            net=eur("200.01"),
+            vat=eur("21.00"),
+            gross=eur("221.01"),
+        )
+    )
+
+
+def by_lines(inv: Invoice, *requests: LineCreditRequest, number: str = "K1") -> CreditNoteIssued:
+    note = issue_credit_note(inv, list(requests), "returned", number, f"CN-{number}", ON)[0]
+    assert isinstance(note, CreditNoteIssued)
+    inv.apply(note)
+    return note
+
+
+def test_crediting_the_21_percent_line_reverses_its_vat_not_a_blend() -> None:
+    inv = mixed_invoice()
+    note = by_lines(inv, LineCreditRequest(1, amount=eur("121.02")))
+    assert (note.net, note.vat) == (eur("100.02"), eur("21.00"))
+    assert note.vat_breakdown == [
+        VatRateAmount(vat_rate=Decimal("0.21"), taxable=eur("100.02"), vat=eur("21.00"))
+    ]
+
+
+def test_credits_by_quantity_are_tracked_per_line_and_the_last_takes_the_rest() -> None:
+    inv = mixed_invoice()
+    first = by_lines(inv, LineCreditRequest(1, quantity=1), LineCreditRequest(2, quantity=2))
+    assert [(x.line_no, x.net, x.vat) for x in first.lines] == [
+        (1, eur("33.34"), eur("7.00")),
+        (2, eur("66.66"), eur("0.00")),
+    ]
+    assert inv.credited_lines[1].quantity == 1 and inv.credited_lines[2].net == eur("66.66")
+    second = by_lines(inv, LineCreditRequest(1, quantity=1), number="K2")
+    assert (second.net, second.vat) == (eur("33.34"), eur("7.00"))
+    rest = by_lines(inv, number="K3")  # no lines: everything still creditable
+    assert [(x.line_no, x.quantity, x.net, x.vat) for x in rest.lines] == [
+        (1, 1, eur("33.34"), eur("7.00")),
+        (2, 1, eur("33.33"), eur("0.00")),
+    ]
+    assert inv.credited == inv.gross and inv.open_amount.is_zero
+
+
+@pytest.mark.parametrize(
+    ("requests", "rule"),
+    [
+        ([LineCreditRequest(3, quantity=1)], "unknown-invoice-line"),
+        ([LineCreditRequest(1, quantity=4)], "credit-exceeds-line"),
+        ([LineCreditRequest(2, amount=eur("100.00"))], "credit-exceeds-line"),
+        ([LineCreditRequest(1, quantity=1), LineCreditRequest(1, quantity=1)], "credit-line-twice"),
+    ],
+)
+def test_credit_by_line_refusals(requests: list[LineCreditRequest], rule: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        issue_credit_note(mixed_invoice(), requests, "returned", "K1", "CN-1", ON)
+    assert caught.value.rule == rule
+    assert caught.value.field is not None and caught.value.field.startswith("lines[")
+
+
+def test_lines_and_an_amount_together_are_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        issue_credit_note(
+            mixed_invoice(), [LineCreditRequest(1, quantity=1)], "x", "K1", "CN-1", ON, amount=eur("1.00")
+        )
+    assert caught.value.rule == "credit-lines-or-amount"
 
 
 def test_no_credit_note_on_a_written_off_invoice() -> None:

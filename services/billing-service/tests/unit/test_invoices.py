@@ -14,6 +14,7 @@ from backoffice_events.catalog.billing import (
     PaymentAllocated,
     PaymentPosted,
     PaymentUnallocated,
+    VatRateAmount,
 )
 from backoffice_events.catalog.orders import OrderShipped, ShippedLine
 from backoffice_events.money import Money
@@ -205,6 +206,8 @@ def test_invoice_state_folds_payments_credits_and_collections() -> None:
             customer_id="C1",
             credit_note_id="K1",
             number="CN-2026-000001",
+            lines=[],
+            vat_breakdown=[VatRateAmount(vat_rate=None, taxable=eur("8.26"), vat=eur("1.74"))],
             net=eur("8.26"),
             vat=eur("1.74"),
             gross=eur("10"),

@@ -90,7 +90,9 @@ def books() -> Books:
     b.ship("I2", "200.00", "2026-02-01")  # due 03-03
     b.pay("P1", "150.00", "2026-02-15")  # I4 10, I1 100, I2 40
     b.record(
-        issue_credit_note(b.invoices["I2"], eur("30.00"), "damaged", "K1", "CN-2026-000001", d("2026-02-20"))
+        issue_credit_note(
+            b.invoices["I2"], None, "damaged", "K1", "CN-2026-000001", d("2026-02-20"), amount=eur("30.00")
+        )
     )
     b.pay("P2", "160.00", "2026-03-01")  # I2 130, 30 unapplied
     b.ship("I3", "50.00", "2026-03-10")  # 30 of P2 applied automatically, 20 open

@@ -12,7 +12,7 @@ from backoffice_platform.app import ServiceContext, create_service_app
 from backoffice_platform.runtime import ServiceDefinition
 
 from .adapters.projection import live_consumer
-from .entrypoints import books, chart, operations, periods
+from .entrypoints import books, chart, operations, periods, vat
 from .service_layer.chart import publish_default_chart
 
 
@@ -22,8 +22,9 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         title="Backoffice ledger service",
         description="Double-entry books projected from billing and payables events: chart of accounts,"
         " journal, customer and supplier subledgers, balances, aging, trial balance and statements at any"
-        " date, invariant checks and rebuilds from the topics.",
-        routers=[books.router, operations.router, chart.router, periods.router],
+        " date, VAT per rate, fiscal periods and manual entries, invariant checks and rebuilds from the"
+        " topics.",
+        routers=[books.router, operations.router, chart.router, periods.router, vat.router],
     )
 
 

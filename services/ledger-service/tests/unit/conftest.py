@@ -10,6 +10,7 @@ import pytest
 from backoffice_events.catalog.billing import (
     Allocation,
     CreditNoteIssued,
+    CreditNoteLine,
     InvoiceIssued,
     InvoiceLine,
     InvoiceWrittenOff,
@@ -17,6 +18,7 @@ from backoffice_events.catalog.billing import (
     PaymentPosted,
     PaymentUnallocated,
     RefundIssued,
+    VatRateAmount,
 )
 from backoffice_events.catalog.payables import BillLine, SupplierBillApproved, SupplierPaymentMade
 from backoffice_events.money import Money
@@ -26,6 +28,18 @@ D = dt.date
 
 def money(amount: str, currency: str = "EUR") -> Money:
     return Money.of(amount, currency)
+
+
+def rate_of(net: Money, vat: Money) -> Decimal:
+    """The VAT rate of a one-line credit note in tests (0 when nothing is taxable)."""
+    return (vat.amount / net.amount).quantize(Decimal("0.0001")) if net.amount else Decimal(0)
+
+
+def one_credited_line(net: Money, vat: Money) -> CreditNoteLine:
+    """A credit note's single credited line, at the rate of its amounts."""
+    return CreditNoteLine(
+        line_no=1, sku="SKU-1", vat_rate=rate_of(net, vat), net=net, vat=vat, gross=net + vat
+    )
 
 
 class Events:
@@ -133,6 +147,10 @@ class Events:
             customer_id=customer_id,
             credit_note_id="cn-1",
             number="CN-2026-000001",
+            lines=[one_credited_line(money(net), money(vat))],
+            vat_breakdown=[
+                VatRateAmount(vat_rate=rate_of(money(net), money(vat)), taxable=money(net), vat=money(vat))
+            ],
             net=money(net),
             vat=money(vat),
             gross=money(gross),

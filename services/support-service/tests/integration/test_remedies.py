@@ -42,7 +42,7 @@ async def setting(world) -> tuple[dict, object]:
     await world.wait_known("c-1", order_id="o-2", invoice_id="i-2")
 
     async def paid() -> bool:
-        return await world.scalar("SELECT allocated FROM known_invoices WHERE invoice_id = 'i-1'") == 30
+        return await world.scalar("SELECT settled FROM known_invoices WHERE invoice_id = 'i-1'") == -30
 
     await eventually(paid)
     await world.wait_known(invoice_id="i-1")

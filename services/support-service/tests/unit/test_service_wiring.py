@@ -64,7 +64,10 @@ def test_the_app_builds_and_documents_its_routes() -> None:
     ):
         assert path in paths
     assert DEFINITION.name == "support" and [job.name for job in DEFINITION.jobs] == ["sla-breaches"]
-    assert [m.name for m in DEFINITION.migrations.files()] == ["0001_support.sql"]
+    assert [m.name for m in DEFINITION.migrations.files()] == [
+        "0001_support.sql",
+        "0002_open_by_movements.sql",
+    ]
 
 
 def test_as_of_moment() -> None:

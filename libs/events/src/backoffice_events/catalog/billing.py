@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from ..money import Money
-from .base import EventModel, register
+from .base import EventModel, register, upcaster
 from .orders import Part
 from .topics import BILLING
 
@@ -162,12 +162,34 @@ class DunningNoticeIssued(_Invoice):
     contact: str | None = None
 
 
+class CreditNoteLine(Part):
+    """One credited invoice line: VAT at the line's own rate."""
+
+    line_no: int = Field(description="the invoice line credited")
+    sku: str
+    description: str = ""
+    quantity: int | None = Field(default=None, description="units credited, when credited by quantity")
+    vat_rate: Decimal
+    net: Money
+    vat: Money
+    gross: Money
+
+
+class VatRateAmount(Part):
+    """Taxable net and VAT at one rate (``vat_rate`` null: not known, see ``CreditNoteIssuedV1``)."""
+
+    vat_rate: Decimal | None
+    taxable: Money
+    vat: Money
+
+
 @register
-class CreditNoteIssued(_Invoice):
-    """Credit against an invoice. ``applied`` reduced the invoice; ``unapplied`` went to the
-    customer's unapplied cash (when the invoice was already paid)."""
+class CreditNoteIssuedV1(_Invoice):
+    """First published shape: blended totals only, VAT taken from the invoice's VAT/gross ratio.
+    Kept for old records; decoded as version 2 (see ``_credit_note_issued_v1_to_v2``)."""
 
     event_type: ClassVar[str] = "backoffice.billing.credit_note_issued"
+    event_version: ClassVar[int] = 1
     credit_note_id: str
     number: str
     net: Money
@@ -179,6 +201,42 @@ class CreditNoteIssued(_Invoice):
     remedy_id: str | None = None
     ticket_id: str | None = None
     issue_date: dt.date
+
+
+@register
+class CreditNoteIssued(_Invoice):
+    """Credit against an invoice, by line. ``applied`` reduced the invoice; ``unapplied`` went to
+    the customer's unapplied cash (when the invoice was already paid).
+
+    ``lines`` are the credited invoice lines with VAT at each line's own rate; ``vat_breakdown``
+    is, per rate, the sum of the lines' net (``taxable``) and VAT; the totals are the sums of
+    the lines."""
+
+    event_type: ClassVar[str] = "backoffice.billing.credit_note_issued"
+    event_version: ClassVar[int] = 2
+    credit_note_id: str
+    number: str
+    lines: list[CreditNoteLine]
+    vat_breakdown: list[VatRateAmount]
+    net: Money
+    vat: Money
+    gross: Money
+    applied: Money
+    unapplied: Money
+    reason: str
+    remedy_id: str | None = None
+    ticket_id: str | None = None
+    issue_date: dt.date
+
+
+@upcaster("backoffice.billing.credit_note_issued", from_version=1)
+def _credit_note_issued_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 credit note named no lines and blended the invoice's rates, so no line or rate
+    can be stated faithfully: it becomes no lines and ONE breakdown entry with ``vat_rate``
+    null holding its whole net (taxable) and VAT, exactly as booked then."""
+    data["lines"] = []
+    data["vat_breakdown"] = [{"vat_rate": None, "taxable": data["net"], "vat": data["vat"]}]
+    return data
 
 
 @register

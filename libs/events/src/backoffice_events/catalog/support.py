@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from ..money import Money
-from .base import EventModel, register
+from .base import EventModel, register, upcaster
 from .orders import Part, QuantityLine
 from .topics import SUPPORT
 
@@ -83,14 +83,47 @@ class _Remedy(_Ticket):
     requested_at: dt.datetime | None = None
 
 
+class RemedyCreditLine(Part):
+    """One invoice line a credit remedy credits: by ``quantity`` (units) or gross ``amount``."""
+
+    line_no: int = Field(ge=1)
+    quantity: int | None = Field(default=None, ge=1)
+    amount: Money | None = None
+
+
 @register
-class CreditRemedyRequested(_Remedy):
-    """Billing answers with a CreditNoteIssued carrying ``remedy_id``."""
+class CreditRemedyRequestedV1(_Remedy):
+    """First published shape: a gross amount only. Kept for old records; decoded as version 2
+    with no lines, so billing spreads the amount over the invoice's lines in proportion to what
+    each can still be credited (``backoffice_events.receivables.proportional_requests``)."""
 
     event_type: ClassVar[str] = "backoffice.support.credit_remedy_requested"
+    event_version: ClassVar[int] = 1
     invoice_id: str
     amount: Money
     reason: str
+
+
+@register
+class CreditRemedyRequested(_Remedy):
+    """Billing answers with a CreditNoteIssued carrying ``remedy_id``.
+
+    ``lines`` name the invoice lines credited, as a clerk's credit does; without lines a gross
+    ``amount`` is spread over the lines in proportion (as version 1), and without either the
+    whole invoice (what is still creditable) is credited."""
+
+    event_type: ClassVar[str] = "backoffice.support.credit_remedy_requested"
+    event_version: ClassVar[int] = 2
+    invoice_id: str
+    lines: list[RemedyCreditLine] = Field(default_factory=list)
+    amount: Money | None = None
+    reason: str
+
+
+@upcaster("backoffice.support.credit_remedy_requested", from_version=1)
+def _credit_remedy_requested_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    data["lines"] = []
+    return data
 
 
 @register

@@ -19,12 +19,15 @@ from backoffice_events.catalog import BILLING, Catalog, EventModel
 from backoffice_events.catalog.billing import (
     BillingAccountOpened,
     CreditNoteIssued,
+    CreditNoteLine,
     InvoiceIssued,
     InvoiceLine,
     PaymentPosted,
     RefundIssued,
+    VatRateAmount,
 )
 from backoffice_events.money import Money
+from backoffice_events.receivables import LineCredited
 
 from ..domain.accounts import BillingAccount
 from ..domain.invoices import Invoice
@@ -196,8 +199,27 @@ _INVOICE_COLUMNS = (
     "invoice_id, seq, number, customer_id, order_id, shipment_id, issue_date, delivery_date, due_date,"
     " currency,"
     " net, vat, gross, paid, credited, credit_applied, written_off, is_written_off, paid_on, overdue,"
-    " dunning_level, last_dunned_on, version"
+    " dunning_level, last_dunned_on, version, lines::text AS invoice_lines,"
+    " credited_lines::text AS credited_lines"
 )
+
+
+def _credited_lines(raw: Any, currency: str) -> dict[int, LineCredited]:
+    return {
+        int(item["line_no"]): LineCredited(
+            money(item["net"], currency), money(item["vat"], currency), int(item["quantity"])
+        )
+        for item in json_value(raw)
+    }
+
+
+def _credited_lines_json(invoice: Invoice) -> str:
+    return json_text(
+        [
+            {"line_no": no, "net": str(c.net.amount), "vat": str(c.vat.amount), "quantity": c.quantity}
+            for no, c in sorted(invoice.credited_lines.items())
+        ]
+    )
 
 
 def _invoice(row: Any) -> Invoice:
@@ -225,6 +247,8 @@ def _invoice(row: Any) -> Invoice:
         dunning_level=row.dunning_level,
         last_dunned_on=row.last_dunned_on,
         version=row.version,
+        lines=tuple(InvoiceLine.model_validate(line) for line in json_value(row.invoice_lines)),
+        credited_lines=_credited_lines(row.credited_lines, currency),
     )
 
 
@@ -311,7 +335,8 @@ async def save_invoice(conn: AsyncConnection, invoice: Invoice) -> None:
             "UPDATE invoices SET paid = :paid, credited = :credited, credit_applied = :credit_applied,"
             " written_off = :written_off, is_written_off = :is_written_off, status = :status,"
             " open_amount = :open, paid_on = :paid_on, overdue = :overdue, dunning_level = :level,"
-            " last_dunned_on = :dunned, version = :version WHERE invoice_id = :id"
+            " last_dunned_on = :dunned, version = :version,"
+            " credited_lines = CAST(:credited_lines AS text)::jsonb WHERE invoice_id = :id"
         ),
         {
             "id": invoice.invoice_id,
@@ -327,6 +352,7 @@ async def save_invoice(conn: AsyncConnection, invoice: Invoice) -> None:
             "level": invoice.dunning_level,
             "dunned": invoice.last_dunned_on,
             "version": invoice.version,
+            "credited_lines": _credited_lines_json(invoice),
         },
     )
 
@@ -346,6 +372,8 @@ class CreditNoteRecord:
     unapplied: Money
     reason: str
     issue_date: dt.date
+    lines: list[CreditNoteLine] = field(default_factory=list)
+    vat_breakdown: list[VatRateAmount] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -416,9 +444,10 @@ async def insert_credit_note(conn: AsyncConnection, issued: CreditNoteIssued) ->
     await conn.execute(
         text(
             "INSERT INTO credit_notes (credit_note_id, number, invoice_id, customer_id, remedy_id, ticket_id,"
-            " currency, net, vat, gross, applied, unapplied, reason, issue_date)"
+            " currency, net, vat, gross, applied, unapplied, reason, issue_date, lines, vat_breakdown)"
             " VALUES (:id, :number, :invoice, :customer, :remedy, :ticket, :currency, :net, :vat, :gross,"
-            " :applied, :unapplied, :reason, :issue)"
+            " :applied, :unapplied, :reason, :issue, CAST(:lines AS text)::jsonb,"
+            " CAST(:breakdown AS text)::jsonb)"
         ),
         {
             "id": issued.credit_note_id,
@@ -435,6 +464,8 @@ async def insert_credit_note(conn: AsyncConnection, issued: CreditNoteIssued) ->
             "unapplied": issued.unapplied.amount,
             "reason": issued.reason,
             "issue": issued.issue_date,
+            "lines": json_text([line.model_dump(mode="json") for line in issued.lines]),
+            "breakdown": json_text([entry.model_dump(mode="json") for entry in issued.vat_breakdown]),
         },
     )
 
@@ -458,7 +489,8 @@ async def credit_notes_of(
     rows = await conn.execute(
         text(
             "SELECT credit_note_id, number, invoice_id, customer_id, remedy_id, ticket_id, currency,"
-            " net, vat, gross, applied, unapplied, reason, issue_date FROM credit_notes"
+            " net, vat, gross, applied, unapplied, reason, issue_date, lines::text AS lines,"
+            " vat_breakdown::text AS vat_breakdown FROM credit_notes"
             " WHERE invoice_id = ANY(:ids) ORDER BY number"
         ),
         {"ids": list(invoice_ids)},
@@ -481,6 +513,8 @@ async def credit_notes_of(
                 unapplied=money(row.unapplied, currency),
                 reason=row.reason,
                 issue_date=row.issue_date,
+                lines=[CreditNoteLine.model_validate(line) for line in json_value(row.lines)],
+                vat_breakdown=[VatRateAmount.model_validate(e) for e in json_value(row.vat_breakdown)],
             )
         )
     return found

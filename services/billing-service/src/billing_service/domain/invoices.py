@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
 from typing import Literal
 
 from backoffice_events.catalog.base import EventModel
@@ -23,10 +22,10 @@ from backoffice_events.catalog.billing import (
 )
 from backoffice_events.catalog.orders import OrderShipped, ShippedLine
 from backoffice_events.money import Money
+from backoffice_events.receivables import LineCredited, line_amounts, open_amount_movements
 from backoffice_platform.errors import DomainError, InvalidInput
 
 from .accounts import BillingAccount
-from .amounts import round_half_up
 
 INVOICE_SERIES = "INV"
 CREDIT_NOTE_SERIES = "CN"
@@ -68,9 +67,8 @@ def invoice_date_in_series(delivery_date: dt.date, last_issued: dt.date | None) 
 
 
 def invoice_line(line: ShippedLine, currency: str, *, field: str = "line") -> InvoiceLine:
-    """Price one shipped line.
-
-    Rounding rule (half up to the currency's minor units, per line, never on the unrounded total):
+    """Price one shipped line by the shared rule (``backoffice_events.receivables.line_amounts``):
+    half up to the currency's minor units, per line, never on the unrounded total:
     ``net = round(quantity * unit_price * (1 - discount_percent / 100))``,
     ``vat = round(net * vat_rate)``, ``gross = net + vat``.
     """
@@ -80,9 +78,8 @@ def invoice_line(line: ShippedLine, currency: str, *, field: str = "line") -> In
             field=f"{field}.unit_price.currency",
             rule="currency-mismatch",
         )
-    discount = Decimal(1) - line.discount_percent / Decimal(100)
-    net = round_half_up(line.unit_price * line.quantity * discount)
-    vat = round_half_up(net * line.vat_rate)
+    amounts = line_amounts(line.quantity, line.unit_price, line.discount_percent, line.vat_rate)
+    net, vat = amounts.net, amounts.vat
     return InvoiceLine(
         line_no=line.line_no,
         sku=line.sku,
@@ -210,6 +207,9 @@ class Invoice:
     dunning_level: int = 0
     last_dunned_on: dt.date | None = None
     version: int = 1
+    lines: tuple[InvoiceLine, ...] = ()
+    # What credit notes took from each line (by line number), so the next credit knows the rest.
+    credited_lines: dict[int, LineCredited] = field(default_factory=dict)
 
     @classmethod
     def issued(cls, event: InvoiceIssued) -> Invoice:
@@ -232,6 +232,7 @@ class Invoice:
             credited=zero,
             credit_applied=zero,
             written_off=zero,
+            lines=tuple(event.lines),
         )
 
     @classmethod
@@ -248,15 +249,11 @@ class Invoice:
 
     def apply(self, event: EventModel) -> None:
         """Fold one event into the state. Payment events for other invoices are ignored."""
-        if isinstance(event, PaymentPosted):
-            for allocation in event.allocations:
-                if allocation.invoice_id == self.invoice_id:
-                    self.paid += allocation.amount
-            return
-        if isinstance(event, PaymentAllocated | PaymentUnallocated):
-            if event.invoice_id == self.invoice_id:
-                sign = 1 if isinstance(event, PaymentAllocated) else -1
-                self.paid += event.amount * sign
+        if isinstance(event, PaymentPosted | PaymentAllocated | PaymentUnallocated):
+            # The shared open-amount rule: a payment's movement on an invoice is what it paid.
+            for movement in open_amount_movements(event):
+                if movement.invoice_id == self.invoice_id:
+                    self.paid -= movement.amount
             return
         if not isinstance(event, _OWN_EVENTS) or event.invoice_id != self.invoice_id:
             raise ValueError(f"{type(event).__name__} does not belong to invoice {self.invoice_id}")
@@ -270,6 +267,10 @@ class Invoice:
         elif isinstance(event, CreditNoteIssued):
             self.credited += event.gross
             self.credit_applied += event.applied
+            zero = Money.zero(self.currency)
+            for line in event.lines:
+                done = self.credited_lines.get(line.line_no) or LineCredited(zero, zero)
+                self.credited_lines[line.line_no] = done.plus(line)
         elif isinstance(event, InvoiceWrittenOff):
             self.written_off += event.amount
             self.is_written_off = True
@@ -277,7 +278,8 @@ class Invoice:
 
     @property
     def open_amount(self) -> Money:
-        """What the customer still owes on this invoice."""
+        """What the customer still owes on this invoice: ``gross - paid - credit applied -
+        written off`` (the movements of ``backoffice_events.receivables.open_amount_movements``)."""
         return self.gross - self.paid - self.credit_applied - self.written_off
 
     @property

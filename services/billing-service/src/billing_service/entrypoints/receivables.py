@@ -10,8 +10,15 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from backoffice_events.catalog.billing import DunningNoticeIssued, InvoiceLine, InvoiceOverdue
+from backoffice_events.catalog.billing import (
+    CreditNoteLine,
+    DunningNoticeIssued,
+    InvoiceLine,
+    InvoiceOverdue,
+    VatRateAmount,
+)
 from backoffice_events.money import Money
+from backoffice_events.receivables import LineCreditRequest
 from backoffice_platform.app import ctx_of
 from backoffice_platform.errors import NotFound
 from backoffice_platform.http import IsoDate, etag
@@ -92,6 +99,8 @@ class CreditNoteView(BaseModel):
     unapplied: Money = Field(description="what became unapplied cash (the invoice was already paid)")
     reason: str
     issue_date: dt.date
+    lines: list[CreditNoteLine] = Field(description="credited lines, VAT at each line's own rate")
+    vat_breakdown: list[VatRateAmount] = Field(description="taxable net and VAT per rate")
 
     @classmethod
     def of(cls, note: CreditNoteRecord) -> CreditNoteView:
@@ -109,6 +118,8 @@ class CreditNoteView(BaseModel):
             unapplied=note.unapplied,
             reason=note.reason,
             issue_date=note.issue_date,
+            lines=note.lines,
+            vat_breakdown=note.vat_breakdown,
         )
 
 
@@ -342,8 +353,23 @@ class Reallocation(_Body):
     reason: Reason
 
 
+class CreditLine(_Body):
+    line_no: int = Field(ge=1, description="the invoice line credited")
+    quantity: int | None = Field(default=None, ge=1, description="units credited")
+    amount: EnteredMoney | None = Field(default=None, description="gross amount of that line credited")
+
+
 class NewCreditNote(_Body):
-    amount: EnteredMoney = Field(description="gross amount credited")
+    lines: list[CreditLine] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="lines credited, each by quantity or gross amount; none: all still creditable",
+    )
+    amount: EnteredMoney | None = Field(
+        default=None,
+        description="instead of lines: a gross amount spread over the lines in proportion to what"
+        " each can still be credited",
+    )
     reason: Reason
     ticket_id: str | None = Field(default=None, max_length=100)
 
@@ -427,14 +453,16 @@ async def credit_invoice(
     principal: BillingClerk,
     idempotency_key: IdempotencyKey = None,
 ) -> CreditNoteView | JSONResponse:
-    """Credit (part of) an invoice; what exceeds its open amount becomes unapplied cash."""
+    """Credit (part of) an invoice by line, VAT at each line's rate; what exceeds its open amount
+    becomes unapplied cash."""
     outcome = await credit.credit_invoice(
         ctx_of(request),
         invoice_id,
-        body.amount,
+        [LineCreditRequest(line.line_no, line.quantity, line.amount) for line in body.lines],
         body.reason,
         body.ticket_id,
         keyed(principal, f"credit:{invoice_id}", idempotency_key, body, CreditNoteView.of),
+        amount=body.amount,
     )
     return answer(outcome, CreditNoteView.of)
 

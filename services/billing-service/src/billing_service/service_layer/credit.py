@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -10,6 +11,7 @@ from backoffice_events.catalog.billing import CreditNoteIssued
 from backoffice_events.catalog.support import CreditRemedyRequested
 from backoffice_events.consumer import PermanentError
 from backoffice_events.money import Money
+from backoffice_events.receivables import LineCreditRequest
 from backoffice_platform.app import ServiceContext
 from backoffice_platform.errors import DomainError, NotFound
 from backoffice_platform.idempotency import IdempotentReplay
@@ -49,7 +51,8 @@ async def _credit(
     conn: AsyncConnection,
     ctx: ServiceContext,
     invoice: Invoice,
-    amount: Money,
+    lines: Sequence[LineCreditRequest] | None,
+    amount: Money | None,
     reason: str,
     credit_note_id: str,
     remedy_id: str | None,
@@ -60,7 +63,7 @@ async def _credit(
     seq = await next_number(conn, CREDIT_NOTE_SERIES, issue_date.year)
     number = format_invoice_number(CREDIT_NOTE_SERIES, issue_date.year, seq)
     events = issue_credit_note(
-        invoice, amount, reason, credit_note_id, number, issue_date, remedy_id, ticket_id
+        invoice, lines, reason, credit_note_id, number, issue_date, remedy_id, ticket_id, amount=amount
     )
     await record(conn, ctx, events, {invoice.invoice_id: invoice})
     issued = events[0]
@@ -71,19 +74,23 @@ async def _credit(
 async def credit_invoice(
     ctx: ServiceContext,
     invoice_id: str,
-    amount: Money,
+    lines: Sequence[LineCreditRequest] | None,
     reason: str,
     ticket_id: str | None = None,
     idempotency: Idempotency[CreditNoteRecord] | None = None,
+    *,
+    amount: Money | None = None,
 ) -> CreditNoteRecord | IdempotentReplay:
-    """Issue a credit note against an invoice by hand. Rules: the domain's
-    (``credit-exceeds-invoiced``, ``invoice-written-off``, amount rules), ``invoice-not-found``."""
+    """Issue a credit note against an invoice by hand, by line (no lines and no ``amount``:
+    everything still creditable). Rules: the domain's (``unknown-invoice-line``,
+    ``credit-exceeds-line``, ``credit-line-twice``, ``credit-exceeds-invoiced``,
+    ``invoice-written-off``, amount rules), ``invoice-not-found``."""
     async with ctx.engine.begin() as conn:
         if replay := await claim(conn, idempotency):
             return replay
         await require_open(conn, ctx.clock.today(), "issue_date")
         invoice = await _lock_invoice(conn, invoice_id)
-        issued = await _credit(conn, ctx, invoice, amount, reason, str(uuid.uuid4()), None, ticket_id)
+        issued = await _credit(conn, ctx, invoice, lines, amount, reason, str(uuid.uuid4()), None, ticket_id)
         note = await get_credit_note(conn, issued.credit_note_id)
         assert note is not None
         await remember(conn, idempotency, note)
@@ -115,7 +122,8 @@ async def credit_remedy_in(
             conn,
             ctx,
             invoice,
-            requested.amount,
+            [LineCreditRequest(line.line_no, line.quantity, line.amount) for line in requested.lines],
+            None if requested.lines else requested.amount,
             requested.reason,
             str(uuid.uuid5(_REMEDY_CREDIT_IDS, requested.remedy_id)),
             requested.remedy_id,

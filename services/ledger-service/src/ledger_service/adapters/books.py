@@ -86,6 +86,7 @@ async def create_books(conn: AsyncConnection, generation: int) -> None:
     """Create the schema and (empty, chart-seeded) tables of ``generation``."""
     schema_for(generation)
     await conn.execute(text("SELECT ledger_create_books(:g)"), {"g": generation})
+    await conn.execute(text("SELECT ledger_add_vat_columns(:g)"), {"g": generation})  # VAT per rate
     await conn.execute(text("SELECT ledger_extend_books_0004(:g)"), {"g": generation})  # document_date
 
 

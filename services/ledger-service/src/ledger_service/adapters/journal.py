@@ -112,6 +112,8 @@ async def save_entries(db: Any, entries: Sequence[JournalEntry]) -> None:
     debits: list[Decimal] = []
     credits: list[Decimal] = []
     dates: list[dt.date] = []
+    rates: list[Decimal | None] = []
+    documents: list[str | None] = []
     for entry in entries:
         for n, line in enumerate(entry.lines, start=1):
             entry_ids.append(entry.entry_id)
@@ -123,11 +125,13 @@ async def save_entries(db: Any, entries: Sequence[JournalEntry]) -> None:
             debits.append(line.debit)
             credits.append(line.credit)
             dates.append(entry.posted_on)
+            rates.append(line.vat_rate)
+            documents.append(line.document_id)
     await db.execute(
         "INSERT INTO journal_lines (entry_id, line_no, account, party_kind, party_id, currency, debit,"
-        " credit, posted_on)"
+        " credit, posted_on, vat_rate, document_id)"
         " SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[],"
-        " $7::numeric[], $8::numeric[], $9::date[])",
+        " $7::numeric[], $8::numeric[], $9::date[], $10::numeric[], $11::text[])",
         entry_ids,
         line_nos,
         accounts,
@@ -137,6 +141,8 @@ async def save_entries(db: Any, entries: Sequence[JournalEntry]) -> None:
         debits,
         credits,
         dates,
+        rates,
+        documents,
     )
 
 

@@ -51,7 +51,10 @@ def _fits(amount: Decimal, minor_units: int) -> bool:
 class JournalLine:
     """One side of an entry: a non-negative amount on exactly one of debit or credit.
 
-    Lines on subledger control accounts (AR, AP, unapplied cash) name the party.
+    Lines on subledger control accounts (AR, AP, unapplied cash) name the party. Lines on VAT,
+    revenue, sales returns and expense accounts that come from an invoice, credit note or
+    supplier bill carry the VAT rate they are at and the document (invoice or bill id) they
+    belong to, so VAT per rate and per document can be read from the books.
     """
 
     account: str
@@ -60,6 +63,8 @@ class JournalLine:
     currency: str
     party_kind: PartyKind | None = None
     party_id: str | None = None
+    vat_rate: Decimal | None = None
+    document_id: str | None = None
 
     def __post_init__(self) -> None:
         # One cheap test passes the usual valid line (the ledger rebuild posts many of them);

@@ -3,9 +3,10 @@ movements so the open amount can be asked for at any past date.
 
 An item's open amount at ``as_of`` is the sum of its movements dated on or before
 ``as_of``: ``+gross`` when issued (invoice) or approved (bill), minus payments,
-credit notes and write-offs, plus allocations reversed. Movement dates are the same
-business dates ``posting.post`` gives the journal entries, so a customer's AR balance at
-any date equals the open amount of that customer's invoices at that date.
+credit notes (their applied part) and write-offs, plus allocations reversed. For invoices the
+movements are those of the shared rule ``backoffice_events.receivables.open_amount_movements``.
+Movement dates are the same business dates ``posting.post`` gives the journal entries, so a
+customer's AR balance at any date equals the open amount of that customer's invoices at that date.
 
 Events of different aggregates can arrive in any order (they live on different
 partitions), so a payment may name an invoice the ledger has not seen issued yet. The
@@ -32,6 +33,7 @@ from backoffice_events.catalog.billing import (
 )
 from backoffice_events.catalog.payables import SupplierBillApproved, SupplierPaymentMade
 from backoffice_events.money import Money
+from backoffice_events.receivables import open_amount_movements
 
 from .accounts import PartyKind
 from .errors import PostingError
@@ -222,63 +224,25 @@ def open_item_changes(
                 reason="approved",
             )
             return [approved] if approved else []
-        case PaymentPosted():
-            for allocation in event.allocations:
+        case (
+            PaymentPosted()
+            | PaymentAllocated()
+            | PaymentUnallocated()
+            | CreditNoteIssued()
+            | InvoiceWrittenOff()
+        ):
+            # What each money event does to an invoice's open amount is the shared receivables rule.
+            for movement in open_amount_movements(event):
                 _move(
                     items,
                     changed,
-                    (ItemKind.INVOICE, allocation.invoice_id),
-                    party_id=event.customer_id,
-                    amount=-allocation.amount,
+                    (ItemKind.INVOICE, movement.invoice_id),
+                    party_id=movement.customer_id,
+                    amount=movement.amount,
                     on=on,
                     event_id=event_id,
-                    reason="payment",
+                    reason=movement.reason,
                 )
-        case PaymentAllocated():
-            _move(
-                items,
-                changed,
-                (ItemKind.INVOICE, event.invoice_id),
-                party_id=event.customer_id,
-                amount=-event.amount,
-                on=on,
-                event_id=event_id,
-                reason="payment",
-            )
-        case PaymentUnallocated():
-            _move(
-                items,
-                changed,
-                (ItemKind.INVOICE, event.invoice_id),
-                party_id=event.customer_id,
-                amount=event.amount,
-                on=on,
-                event_id=event_id,
-                reason="unallocated",
-            )
-        case CreditNoteIssued():
-            if not event.applied.is_zero:
-                _move(
-                    items,
-                    changed,
-                    (ItemKind.INVOICE, event.invoice_id),
-                    party_id=event.customer_id,
-                    amount=-event.applied,
-                    on=on,
-                    event_id=event_id,
-                    reason="credit-note",
-                )
-        case InvoiceWrittenOff():
-            _move(
-                items,
-                changed,
-                (ItemKind.INVOICE, event.invoice_id),
-                party_id=event.customer_id,
-                amount=-event.amount,
-                on=on,
-                event_id=event_id,
-                reason="write-off",
-            )
         case SupplierPaymentMade():
             _move(
                 items,

@@ -2,30 +2,35 @@
 
 | event                | debit                             | credit                                  |
 |----------------------|-----------------------------------|-----------------------------------------|
-| InvoiceIssued        | AR(customer) gross                | revenue net, VAT output vat             |
+| InvoiceIssued        | AR(customer) gross                | revenue net, VAT output vat (per rate)  |
 | PaymentPosted        | cash amount                       | AR(customer) allocated,                 |
 |                      |                                   | unapplied(customer) the rest            |
 | PaymentAllocated     | unapplied(customer)               | AR(customer)                            |
 | PaymentUnallocated   | AR(customer)                      | unapplied(customer)                     |
-| CreditNoteIssued     | sales returns net, VAT output vat | AR(customer) applied,                   |
+| CreditNoteIssued     | sales returns net (per line),     | AR(customer) applied,                   |
+|                      | VAT output vat (per rate)         |                                         |
 |                      |                                   | unapplied(customer) unapplied           |
 | InvoiceWrittenOff    | bad debt                          | AR(customer)                            |
 | RefundIssued         | unapplied(customer)               | cash                                    |
 | SupplierBillApproved | expense (per line account) net,   | AP(supplier) gross                      |
-|                      | VAT input vat                     |                                         |
+|                      | VAT input vat (per rate)          |                                         |
 | SupplierPaymentMade  | AP(supplier)                      | cash                                    |
 
 Events in ``NOT_POSTED`` produce no entry. Any other event type is refused
 (``event-type-not-posted``): a new money event must get a rule before the books take it,
-rather than be skipped silently. Every event's own numbers are checked first (totals add
-up, one currency, no negative totals); an event that fails is a ``PostingError`` for the
-adapter to dead-letter.
+rather than be skipped silently. Every event's own numbers are checked first by the shared
+receivables rules (``backoffice_events.receivables.check_money_event``: totals add up, lines
+add up, one currency, no negative totals, a credit note's lines and VAT breakdown add up); an
+event that fails is a ``PostingError`` for the adapter to dead-letter.
+
+Lines on revenue, sales returns, VAT and expense accounts carry the VAT rate and the document
+(invoice id for invoices and credit notes, bill id for supplier bills), so VAT per rate can be
+read from the books; a credit note's VAT is booked per rate exactly as the note states it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -36,7 +41,6 @@ from backoffice_events.catalog.billing import (
     CreditNoteIssued,
     DunningNoticeIssued,
     InvoiceIssued,
-    InvoiceLine,
     InvoiceOverdue,
     InvoicePaid,
     InvoiceWrittenOff,
@@ -46,14 +50,14 @@ from backoffice_events.catalog.billing import (
     RefundIssued,
 )
 from backoffice_events.catalog.payables import (
-    BillLine,
     SupplierBillApproved,
     SupplierBillReceived,
     SupplierBillRejected,
     SupplierPaymentMade,
     SupplierRegistered,
 )
-from backoffice_events.money import Money, format_amount
+from backoffice_events.money import Money
+from backoffice_events.receivables import ReceivablesError, allocated_amount, check_money_event, vat_breakdown
 
 from .accounts import DEFAULT_CHART, AccountRole, ChartOfAccounts, PartyKind
 from .entries import JournalEntry, JournalLine, entry_id_for
@@ -112,6 +116,10 @@ def business_date(event: EventModel, occurred_on: dt.date) -> dt.date:
             return occurred_on
 
 
+_Tax = tuple[Decimal | None, str] | None
+"""(VAT rate, document id) a revenue, returns, VAT or expense line belongs to."""
+
+
 @dataclass
 class _Draft:
     """Lines being collected for one event, before they are split per currency."""
@@ -119,18 +127,25 @@ class _Draft:
     description: str
     lines: list[JournalLine] = field(default_factory=list)
 
-    def debit(self, account: str, amount: Money, party: tuple[PartyKind, str] | None = None) -> None:
-        self._add(account, amount.amount, amount.currency, party)
+    def debit(
+        self, account: str, amount: Money, party: tuple[PartyKind, str] | None = None, tax: _Tax = None
+    ) -> None:
+        self._add(account, amount.amount, amount.currency, party, tax)
 
-    def credit(self, account: str, amount: Money, party: tuple[PartyKind, str] | None = None) -> None:
-        self._add(account, -amount.amount, amount.currency, party)
+    def credit(
+        self, account: str, amount: Money, party: tuple[PartyKind, str] | None = None, tax: _Tax = None
+    ) -> None:
+        self._add(account, -amount.amount, amount.currency, party, tax)
 
-    def _add(self, account: str, net: Decimal, currency: str, party: tuple[PartyKind, str] | None) -> None:
+    def _add(
+        self, account: str, net: Decimal, currency: str, party: tuple[PartyKind, str] | None, tax: _Tax
+    ) -> None:
         # ``net`` is debit-positive, so a negative amount on one side lands on the other
         # (e.g. a bill whose credit lines outweigh its charges for one expense account).
         if net == 0:
             return  # e.g. a 0 % VAT line or nothing unapplied: no line at all
         kind, party_id = party if party else (None, None)
+        rate, document = tax if tax else (None, None)
         self.lines.append(
             JournalLine(
                 account=account,
@@ -139,6 +154,8 @@ class _Draft:
                 currency=currency,
                 party_kind=kind,
                 party_id=party_id,
+                vat_rate=rate,
+                document_id=document,
             )
         )
 
@@ -173,6 +190,10 @@ def post(
     zero. Raises ``PostingError`` when the event's numbers are inconsistent, a currency or
     expense account is invalid, or the event type has no posting rule.
     """
+    try:
+        check_money_event(event)
+    except ReceivablesError as exc:
+        raise PostingError(exc.detail, rule=exc.rule, field=exc.field) from None
     match event:
         case InvoiceIssued():
             draft = _invoice_issued(event, chart)
@@ -202,81 +223,6 @@ def post(
     return draft.entries(event, event_id, business_date(event, occurred_on))
 
 
-# consistency checks -------------------------------------------------------------
-
-
-def _in_currency(amount: Money, currency: str, field: str) -> Money:
-    if amount.currency != currency:
-        raise PostingError(
-            f"{field} is in {amount.currency} but the event is in {currency}",
-            rule="currency-mismatch",
-            field=field,
-        )
-    return amount
-
-
-def _not_negative(amount: Money, field: str) -> Money:
-    if amount.amount < 0:
-        raise PostingError(f"{field} {amount} is negative", rule="amount-negative", field=field)
-    return amount
-
-
-def _positive(amount: Money, field: str) -> Money:
-    if not amount.amount > 0:
-        raise PostingError(f"{field} {amount} must be positive", rule="amount-not-positive", field=field)
-    return amount
-
-
-def _must_equal(
-    actual: Decimal, expected: Decimal, currency: str, rule: str, detail: str, field: str
-) -> None:
-    if actual != expected:
-        raise PostingError(
-            f"{detail}: {format_amount(actual, currency)} != {format_amount(expected, currency)} {currency}",
-            rule=rule,
-            field=field,
-        )
-
-
-def _check_net_vat_gross(net: Money, vat: Money, gross: Money, where: str, field: str) -> None:
-    _must_equal(
-        net.amount + vat.amount,
-        gross.amount,
-        gross.currency,
-        "totals-inconsistent",
-        f"{where} net + vat != gross",
-        field,
-    )
-
-
-def _check_lines(
-    lines: Sequence[InvoiceLine | BillLine], currency: str, net: Money, vat: Money, gross: Money, what: str
-) -> None:
-    """Every line in ``currency`` with net + vat == gross, and the lines adding up to the totals."""
-    net_sum = vat_sum = gross_sum = _ZERO
-    for i, line in enumerate(lines):
-        where = f"lines[{i}]"
-        _check_net_vat_gross(
-            _in_currency(line.net, currency, f"{where}.net"),
-            _in_currency(line.vat, currency, f"{where}.vat"),
-            _in_currency(line.gross, currency, f"{where}.gross"),
-            f"{what} line {line.line_no}",
-            f"{where}.gross",
-        )
-        net_sum += line.net.amount
-        vat_sum += line.vat.amount
-        gross_sum += line.gross.amount
-    for name, line_sum, total in (("net", net_sum, net), ("vat", vat_sum, vat), ("gross", gross_sum, gross)):
-        _must_equal(
-            line_sum,
-            total.amount,
-            currency,
-            "totals-inconsistent",
-            f"sum of line {name} != {what} {name}",
-            name,
-        )
-
-
 # rules ------------------------------------------------------------------------------
 
 
@@ -289,47 +235,28 @@ def _supplier(supplier_id: str) -> tuple[PartyKind, str]:
 
 
 def _invoice_issued(event: InvoiceIssued, chart: ChartOfAccounts) -> _Draft:
-    currency = event.currency
-    net = _not_negative(_in_currency(event.net, currency, "net"), "net")
-    vat = _not_negative(_in_currency(event.vat, currency, "vat"), "vat")
-    gross = _not_negative(_in_currency(event.gross, currency, "gross"), "gross")
-    _check_net_vat_gross(net, vat, gross, "invoice", "gross")
-    _check_lines(event.lines, currency, net, vat, gross, "invoice")
-
+    document = event.invoice_id
     draft = _Draft(f"Invoice {event.number} ({event.invoice_id}) to customer {event.customer_id}")
-    draft.debit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), gross, _customer(event.customer_id))
-    draft.credit(chart.code_for(AccountRole.REVENUE), net)
-    draft.credit(chart.code_for(AccountRole.VAT_OUTPUT), vat)
+    draft.debit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), event.gross, _customer(event.customer_id))
+    breakdown = vat_breakdown(event.lines, event.currency)
+    for rate in breakdown:
+        draft.credit(chart.code_for(AccountRole.REVENUE), rate.taxable, tax=(rate.vat_rate, document))
+    for rate in breakdown:
+        draft.credit(chart.code_for(AccountRole.VAT_OUTPUT), rate.vat, tax=(rate.vat_rate, document))
     return draft
 
 
 def _payment_posted(event: PaymentPosted, chart: ChartOfAccounts) -> _Draft:
-    currency = event.amount.currency
-    amount = _positive(event.amount, "amount")
-    unapplied = _not_negative(_in_currency(event.unapplied, currency, "unapplied"), "unapplied")
-    allocated = _ZERO
-    for i, allocation in enumerate(event.allocations):
-        where = f"allocations[{i}].amount"
-        allocated += _positive(_in_currency(allocation.amount, currency, where), where).amount
-    _must_equal(
-        allocated + unapplied.amount,
-        amount.amount,
-        currency,
-        "allocation-inconsistent",
-        "allocations + unapplied != payment amount",
-        "unapplied",
-    )
-
     customer = _customer(event.customer_id)
     draft = _Draft(f"Payment {event.payment_id} from customer {event.customer_id}")
-    draft.debit(chart.code_for(AccountRole.CASH), amount)
-    draft.credit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), Money(allocated, currency), customer)
-    draft.credit(chart.code_for(AccountRole.UNAPPLIED_CASH), unapplied, customer)
+    draft.debit(chart.code_for(AccountRole.CASH), event.amount)
+    draft.credit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), allocated_amount(event), customer)
+    draft.credit(chart.code_for(AccountRole.UNAPPLIED_CASH), event.unapplied, customer)
     return draft
 
 
 def _payment_allocated(event: PaymentAllocated, chart: ChartOfAccounts) -> _Draft:
-    amount = _positive(event.amount, "amount")
+    amount = event.amount
     customer = _customer(event.customer_id)
     draft = _Draft(
         f"Unapplied cash of payment {event.payment_id} applied to invoice {event.invoice_id}"
@@ -341,7 +268,7 @@ def _payment_allocated(event: PaymentAllocated, chart: ChartOfAccounts) -> _Draf
 
 
 def _payment_unallocated(event: PaymentUnallocated, chart: ChartOfAccounts) -> _Draft:
-    amount = _positive(event.amount, "amount")
+    amount = event.amount
     customer = _customer(event.customer_id)
     draft = _Draft(
         f"Payment {event.payment_id} unallocated from invoice {event.invoice_id}"
@@ -353,36 +280,27 @@ def _payment_unallocated(event: PaymentUnallocated, chart: ChartOfAccounts) -> _
 
 
 def _credit_note_issued(event: CreditNoteIssued, chart: ChartOfAccounts) -> _Draft:
-    currency = event.gross.currency
-    net = _not_negative(_in_currency(event.net, currency, "net"), "net")
-    vat = _not_negative(_in_currency(event.vat, currency, "vat"), "vat")
-    gross = _not_negative(event.gross, "gross")
-    applied = _not_negative(_in_currency(event.applied, currency, "applied"), "applied")
-    unapplied = _not_negative(_in_currency(event.unapplied, currency, "unapplied"), "unapplied")
-    _check_net_vat_gross(net, vat, gross, "credit note", "gross")
-    _must_equal(
-        applied.amount + unapplied.amount,
-        gross.amount,
-        currency,
-        "totals-inconsistent",
-        "credit note applied + unapplied != gross",
-        "applied",
-    )
-
+    document = event.invoice_id
     customer = _customer(event.customer_id)
     draft = _Draft(
         f"Credit note {event.number} on invoice {event.invoice_id} of customer {event.customer_id}:"
         f" {event.reason}"
     )
-    draft.debit(chart.code_for(AccountRole.SALES_RETURNS), net)
-    draft.debit(chart.code_for(AccountRole.VAT_OUTPUT), vat)
-    draft.credit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), applied, customer)
-    draft.credit(chart.code_for(AccountRole.UNAPPLIED_CASH), unapplied, customer)
+    returns = chart.code_for(AccountRole.SALES_RETURNS)
+    if event.lines:  # revenue returns per credited line, at its rate
+        for line in event.lines:
+            draft.debit(returns, line.net, tax=(line.vat_rate, document))
+    else:  # a version 1 note: one blended amount, rate unknown
+        draft.debit(returns, event.net, tax=(None, document))
+    for rate in event.vat_breakdown:  # VAT per rate exactly as the credit note states it
+        draft.debit(chart.code_for(AccountRole.VAT_OUTPUT), rate.vat, tax=(rate.vat_rate, document))
+    draft.credit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), event.applied, customer)
+    draft.credit(chart.code_for(AccountRole.UNAPPLIED_CASH), event.unapplied, customer)
     return draft
 
 
 def _invoice_written_off(event: InvoiceWrittenOff, chart: ChartOfAccounts) -> _Draft:
-    amount = _positive(event.amount, "amount")
+    amount = event.amount
     draft = _Draft(f"Invoice {event.invoice_id} of customer {event.customer_id} written off: {event.reason}")
     draft.debit(chart.code_for(AccountRole.BAD_DEBT), amount)
     draft.credit(chart.code_for(AccountRole.ACCOUNTS_RECEIVABLE), amount, _customer(event.customer_id))
@@ -390,7 +308,7 @@ def _invoice_written_off(event: InvoiceWrittenOff, chart: ChartOfAccounts) -> _D
 
 
 def _refund_issued(event: RefundIssued, chart: ChartOfAccounts) -> _Draft:
-    amount = _positive(event.amount, "amount")
+    amount = event.amount
     draft = _Draft(f"Refund {event.refund_id} to customer {event.customer_id}")
     draft.debit(chart.code_for(AccountRole.UNAPPLIED_CASH), amount, _customer(event.customer_id))
     draft.credit(chart.code_for(AccountRole.CASH), amount)
@@ -399,13 +317,9 @@ def _refund_issued(event: RefundIssued, chart: ChartOfAccounts) -> _Draft:
 
 def _supplier_bill_approved(event: SupplierBillApproved, chart: ChartOfAccounts) -> _Draft:
     currency = event.gross.currency
-    net = _not_negative(_in_currency(event.net, currency, "net"), "net")
-    vat = _not_negative(_in_currency(event.vat, currency, "vat"), "vat")
-    gross = _not_negative(event.gross, "gross")
-    _check_net_vat_gross(net, vat, gross, "supplier bill", "gross")
-    _check_lines(event.lines, currency, net, vat, gross, "bill")
-    # Net per expense account, in the order the accounts first appear on the bill.
-    expense: dict[str, Decimal] = {}
+    document = event.bill_id
+    # Net per (expense account, VAT rate), in the order they first appear on the bill.
+    expense: dict[tuple[str, Decimal], Decimal] = {}
     for i, line in enumerate(event.lines):
         try:
             code = chart.expense(line.expense_account).code
@@ -413,20 +327,26 @@ def _supplier_bill_approved(event: SupplierBillApproved, chart: ChartOfAccounts)
             raise PostingError(
                 exc.detail, rule="expense-account-invalid", field=f"lines[{i}].expense_account"
             ) from None
-        expense[code] = expense.get(code, _ZERO) + line.net.amount
+        key = (code, line.vat_rate.normalize())
+        expense[key] = expense.get(key, _ZERO) + line.net.amount
+    input_vat: dict[Decimal, Decimal] = {}
+    for line in event.lines:
+        rate = line.vat_rate.normalize()
+        input_vat[rate] = input_vat.get(rate, _ZERO) + line.vat.amount
 
     draft = _Draft(
         f"Supplier bill {event.bill_id} of supplier {event.supplier_id} approved by {event.approved_by}"
     )
-    for code, amount in expense.items():
-        draft.debit(code, Money(amount, currency))
-    draft.debit(chart.code_for(AccountRole.VAT_INPUT), vat)
-    draft.credit(chart.code_for(AccountRole.ACCOUNTS_PAYABLE), gross, _supplier(event.supplier_id))
+    for (code, rate), amount in expense.items():
+        draft.debit(code, Money(amount, currency), tax=(rate, document))
+    for rate, amount in sorted(input_vat.items()):
+        draft.debit(chart.code_for(AccountRole.VAT_INPUT), Money(amount, currency), tax=(rate, document))
+    draft.credit(chart.code_for(AccountRole.ACCOUNTS_PAYABLE), event.gross, _supplier(event.supplier_id))
     return draft
 
 
 def _supplier_payment_made(event: SupplierPaymentMade, chart: ChartOfAccounts) -> _Draft:
-    amount = _positive(event.amount, "amount")
+    amount = event.amount
     draft = _Draft(
         f"Payment {event.payment_id} of supplier bill {event.bill_id} to supplier {event.supplier_id}"
     )

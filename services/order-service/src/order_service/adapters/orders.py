@@ -23,6 +23,7 @@ from backoffice_events.catalog.orders import (
     ShortLine,
 )
 from backoffice_events.money import Money
+from backoffice_events.receivables import line_net
 from backoffice_events.store import EventStore, RecordedEvent
 
 from ..domain.order import Order, OrderStatus
@@ -180,8 +181,8 @@ def order_details(
 
 
 def _net(unit_price: Money, quantity: int, discount_percent: Decimal) -> Money:
-    """Quantity x unit price less the discount, rounded half up (as ``domain.line_net``)."""
-    return (unit_price * quantity * ((Decimal(100) - discount_percent) / Decimal(100))).rounded()
+    """Quantity x unit price less the discount, rounded half up (the shared rule)."""
+    return line_net(quantity, unit_price, discount_percent)
 
 
 # loading and locking ------------------------------------------------------------

@@ -28,6 +28,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from backoffice_events import receivables
 from backoffice_events.catalog.base import EventModel
 from backoffice_events.catalog.orders import (
     Address,
@@ -152,9 +153,9 @@ class Shipment:
 
 
 def line_net(line: OrderLine | ShippedLine) -> Money:
-    """Net amount of a priced line: quantity x unit price less the discount, rounded half up."""
-    factor = (Decimal(100) - line.discount_percent) / Decimal(100)
-    return (line.unit_price * line.quantity * factor).rounded()
+    """Net amount of a priced line: quantity x unit price less the discount, rounded half up
+    (the shared rule, ``backoffice_events.receivables.line_net``)."""
+    return receivables.line_net(line.quantity, line.unit_price, line.discount_percent)
 
 
 @dataclass

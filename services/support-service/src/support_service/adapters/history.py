@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,7 @@ from backoffice_events.catalog.billing import (
     CreditNoteIssued,
     DunningNoticeIssued,
     InvoiceIssued,
+    InvoiceLine,
     InvoiceOverdue,
     InvoicePaid,
     InvoiceWrittenOff,
@@ -49,8 +50,14 @@ from backoffice_events.catalog.support import (
     TicketReopened,
     TicketResolved,
 )
-from backoffice_events.consumer import ConsumedEvent
+from backoffice_events.consumer import ConsumedEvent, PermanentError
 from backoffice_events.money import Money
+from backoffice_events.receivables import (
+    LineCredited,
+    ReceivablesError,
+    check_money_event,
+    open_amount_movements,
+)
 from backoffice_platform.errors import InvalidInput
 from backoffice_platform.pagination import decode_cursor, encode_cursor
 
@@ -116,8 +123,16 @@ def _money(amount: Any, currency: str) -> Money:
 
 
 async def project_history(conn: AsyncConnection, consumed: ConsumedEvent) -> None:
-    """Consumer handler: apply one order, billing or ticket event to the history tables."""
+    """Consumer handler: apply one order, billing or ticket event to the history tables.
+
+    A money event the ledger would refuse (inconsistent totals or lines, mixed currencies,
+    negative totals: ``backoffice_events.receivables.check_money_event``) is dead-lettered
+    (``PermanentError``) and leaves no trace, so the history never shows what the books lack."""
     event = consumed.event
+    try:
+        check_money_event(event)
+    except ReceivablesError as exc:
+        raise PermanentError(f"{event.type} refused as the ledger would: {exc.rule}: {exc.detail}") from exc
     at = occurred_at(event, consumed.envelope.time)
     await _track(conn, event, at)
     entry = timeline_entry(event, at)
@@ -171,10 +186,11 @@ async def _track_billing(conn: AsyncConnection, event: EventModel, at: dt.dateti
         await conn.execute(
             text(
                 "INSERT INTO known_invoices (invoice_id, customer_id, currency, number, order_id, gross,"
-                " issue_date, due_date) VALUES (:i, :c, :cur, :n, :o, :g, :issued, :due)"
+                " issue_date, due_date, lines) VALUES (:i, :c, :cur, :n, :o, :g, :issued, :due,"
+                " CAST(:lines AS text)::jsonb)"
                 " ON CONFLICT (invoice_id) DO UPDATE SET number = EXCLUDED.number,"
                 " order_id = EXCLUDED.order_id, gross = EXCLUDED.gross, issue_date = EXCLUDED.issue_date,"
-                " due_date = EXCLUDED.due_date"
+                " due_date = EXCLUDED.due_date, lines = EXCLUDED.lines"
             ),
             {
                 "i": event.invoice_id,
@@ -185,24 +201,17 @@ async def _track_billing(conn: AsyncConnection, event: EventModel, at: dt.dateti
                 "g": event.gross.amount,
                 "issued": event.issue_date,
                 "due": event.due_date,
+                "lines": orjson.dumps([line.model_dump(mode="json") for line in event.lines]).decode(),
             },
         )
         await _recompute_open(conn, event.customer_id, event.gross.currency)
-    elif isinstance(event, PaymentPosted):
-        for allocation in event.allocations:
-            await _add_to_invoice(conn, _ALLOCATE, allocation.invoice_id, customer_id, allocation.amount)
-        await _add_unapplied(conn, customer_id, event.unapplied)
-    elif isinstance(event, PaymentAllocated):
-        await _add_to_invoice(conn, _ALLOCATE, event.invoice_id, customer_id, event.amount)
-        await _add_unapplied(conn, customer_id, -event.amount)
-    elif isinstance(event, PaymentUnallocated):
-        await _add_to_invoice(conn, _ALLOCATE, event.invoice_id, customer_id, -event.amount)
-        await _add_unapplied(conn, customer_id, event.amount)
-    elif isinstance(event, CreditNoteIssued):
-        await _add_to_invoice(conn, _CREDIT, event.invoice_id, customer_id, event.applied)
-        await _add_unapplied(conn, customer_id, event.unapplied)
+    elif isinstance(event, PaymentPosted | PaymentAllocated | PaymentUnallocated | CreditNoteIssued):
+        if isinstance(event, CreditNoteIssued):
+            await _credited_lines(conn, event)
+        await _settle(conn, event, customer_id)
+        await _add_unapplied(conn, customer_id, _unapplied_change(event))
     elif isinstance(event, InvoiceWrittenOff):
-        await _add_to_invoice(conn, _WRITE_OFF, event.invoice_id, customer_id, event.amount)
+        await _settle(conn, event, customer_id)
     elif isinstance(event, RefundIssued):
         await _add_unapplied(conn, customer_id, -event.amount)
     elif isinstance(event, InvoicePaid):
@@ -241,33 +250,61 @@ async def _order_seen(
     )
 
 
-_ALLOCATE = (
-    "INSERT INTO known_invoices (invoice_id, customer_id, currency, allocated) VALUES (:i, :c, :cur, :a)"
-    " ON CONFLICT (invoice_id) DO UPDATE SET allocated = known_invoices.allocated + EXCLUDED.allocated"
-    " RETURNING customer_id, currency"
-)
-_CREDIT = (
-    "INSERT INTO known_invoices (invoice_id, customer_id, currency, credited) VALUES (:i, :c, :cur, :a)"
-    " ON CONFLICT (invoice_id) DO UPDATE SET credited = known_invoices.credited + EXCLUDED.credited"
-    " RETURNING customer_id, currency"
-)
-_WRITE_OFF = (
-    "INSERT INTO known_invoices (invoice_id, customer_id, currency, written_off) VALUES (:i, :c, :cur, :a)"
-    " ON CONFLICT (invoice_id) DO UPDATE SET written_off = known_invoices.written_off + EXCLUDED.written_off"
+_SETTLE = (
+    "INSERT INTO known_invoices (invoice_id, customer_id, currency, settled) VALUES (:i, :c, :cur, :a)"
+    " ON CONFLICT (invoice_id) DO UPDATE SET settled = known_invoices.settled + EXCLUDED.settled"
     " RETURNING customer_id, currency"
 )
 
 
-async def _add_to_invoice(
-    conn: AsyncConnection, statement: str, invoice_id: str, customer_id: str, amount: Money
-) -> None:
-    row = (
+async def _settle(conn: AsyncConnection, event: EventModel, customer_id: str) -> None:
+    """Add the event's open-amount movements (the shared rule) to the invoices it names."""
+    for movement in open_amount_movements(event):
+        row = (
+            await conn.execute(
+                text(_SETTLE),
+                {
+                    "i": movement.invoice_id,
+                    "c": customer_id,
+                    "cur": movement.amount.currency,
+                    "a": movement.amount.amount,
+                },
+            )
+        ).one()
+        await _recompute_open(conn, row.customer_id, row.currency.strip())
+
+
+async def _credited_lines(conn: AsyncConnection, event: CreditNoteIssued) -> None:
+    """Add what the credit note took from each invoice line."""
+    for line in event.lines:
         await conn.execute(
-            text(statement),
-            {"i": invoice_id, "c": customer_id, "cur": amount.currency, "a": amount.amount},
+            text(
+                "INSERT INTO known_credited_lines (invoice_id, line_no, net, vat, quantity)"
+                " VALUES (:i, :n, :net, :vat, :q) ON CONFLICT (invoice_id, line_no) DO UPDATE"
+                " SET net = known_credited_lines.net + EXCLUDED.net,"
+                " vat = known_credited_lines.vat + EXCLUDED.vat,"
+                " quantity = known_credited_lines.quantity + EXCLUDED.quantity"
+            ),
+            {
+                "i": event.invoice_id,
+                "n": line.line_no,
+                "net": line.net.amount,
+                "vat": line.vat.amount,
+                "q": line.quantity or 0,
+            },
         )
-    ).one()
-    await _recompute_open(conn, row.customer_id, row.currency.strip())
+
+
+def _unapplied_change(
+    event: PaymentPosted | PaymentAllocated | PaymentUnallocated | CreditNoteIssued,
+) -> Money:
+    """How the event moves the customer's unapplied cash: a payment's or credit's surplus adds,
+    applying cash takes away, reversing an allocation gives it back."""
+    if isinstance(event, PaymentPosted):
+        return event.unapplied
+    if isinstance(event, CreditNoteIssued):
+        return event.unapplied
+    return -event.amount if isinstance(event, PaymentAllocated) else event.amount
 
 
 async def _recompute_open(conn: AsyncConnection, customer_id: str, currency: str) -> None:
@@ -275,7 +312,7 @@ async def _recompute_open(conn: AsyncConnection, customer_id: str, currency: str
     await conn.execute(
         text(
             "INSERT INTO customer_balances (customer_id, currency, open_amount)"
-            " SELECT :c, :cur, coalesce(sum(gross - allocated - credited - written_off), 0)"
+            " SELECT :c, :cur, coalesce(sum(gross + settled), 0)"
             " FROM known_invoices WHERE customer_id = :c AND currency = :cur AND gross IS NOT NULL"
             " ON CONFLICT (customer_id, currency) DO UPDATE SET open_amount = EXCLUDED.open_amount"
         ),
@@ -339,6 +376,8 @@ class KnownInvoice:
     invoice_id: str
     customer_id: str
     open_amount: Money
+    lines: tuple[InvoiceLine, ...] = ()
+    credited: dict[int, LineCredited] = field(default_factory=dict)
 
 
 async def customer_known(conn: AsyncConnection, customer_id: str) -> bool:
@@ -364,7 +403,7 @@ async def known_order(conn: AsyncConnection, order_id: str) -> KnownOrder | None
 
 
 _INVOICE = (
-    "SELECT invoice_id, customer_id, currency, gross - allocated - credited - written_off AS open"
+    "SELECT invoice_id, customer_id, currency, gross + settled AS open, coalesce(lines, '[]')::text AS lines"
     " FROM known_invoices WHERE invoice_id = :i AND gross IS NOT NULL"
 )
 _INVOICE_FOR_UPDATE = _INVOICE + " FOR UPDATE"
@@ -380,7 +419,21 @@ async def known_invoice(
     ).one_or_none()
     if row is None:
         return None
-    return KnownInvoice(row.invoice_id, row.customer_id, _money(row.open, row.currency))
+    currency = row.currency.strip()
+    credited = await conn.execute(
+        text("SELECT line_no, net, vat, quantity FROM known_credited_lines WHERE invoice_id = :i"),
+        {"i": invoice_id},
+    )
+    return KnownInvoice(
+        row.invoice_id,
+        row.customer_id,
+        _money(row.open, currency),
+        tuple(InvoiceLine.model_validate(line) for line in orjson.loads(row.lines)),
+        {
+            c.line_no: LineCredited(_money(c.net, currency), _money(c.vat, currency), c.quantity)
+            for c in credited
+        },
+    )
 
 
 _BEGINNING = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
@@ -446,9 +499,9 @@ async def read_timeline(
         await conn.execute(
             text(
                 "SELECT invoice_id, number, due_date, currency, gross,"
-                " gross - allocated - credited - written_off AS open FROM known_invoices"
+                " gross + settled AS open FROM known_invoices"
                 " WHERE customer_id = :c AND gross IS NOT NULL"
-                " AND gross - allocated - credited - written_off > 0 ORDER BY due_date, invoice_id"
+                " AND gross + settled > 0 ORDER BY due_date, invoice_id"
             ),
             {"c": customer_id},
         )

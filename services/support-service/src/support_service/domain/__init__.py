@@ -8,7 +8,7 @@
 - ``reports``: period reports over plain fact records.
 """
 
-from .history import CustomerHistory, InvoiceBalance, TimelineEntry, timeline_entry
+from .history import TimelineEntry, timeline_entry
 from .remedies import Remedy, RemedyKind, RemedyStatus, remedy_outcome_of
 from .reports import (
     OrderFact,
@@ -30,8 +30,6 @@ __all__ = [
     "DEFAULT_REOPEN_WINDOW",
     "DEFAULT_SLA_POLICY",
     "ROOT_CAUSES",
-    "CustomerHistory",
-    "InvoiceBalance",
     "OrderFact",
     "Period",
     "Ratio",

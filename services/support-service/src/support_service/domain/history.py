@@ -1,18 +1,13 @@
-"""A customer's history as the support agent sees it, projected from order, billing and
-support events: a timeline of what happened, and what the customer still owes per invoice.
-
-Billing events are keyed by different aggregates (invoice, payment, refund), so a rebuild
-may see a payment before the invoice it pays. The balances are sums, so the order of
-events does not change the result. ``CustomerHistory.apply`` is not idempotent: the
-consumer that feeds it skips event ids it has already handled.
+"""A customer's history as the support agent sees it: the timeline line of each order, billing
+and support event. What the customer still owes per invoice is projected by
+``adapters.history`` with the shared receivables rules (``backoffice_events.receivables``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 
 from backoffice_events.catalog.base import EventModel
 from backoffice_events.catalog.billing import (
@@ -47,7 +42,7 @@ from backoffice_events.catalog.support import (
     TicketResolved,
 )
 from backoffice_events.money import Money
-from backoffice_platform.errors import NotFound
+from backoffice_events.receivables import line_net
 
 Reference = tuple[str, str]
 """``(kind, id)``, e.g. ``("invoice", "inv-1")``."""
@@ -85,8 +80,7 @@ def _lines_net(lines: Iterable[OrderLine | ShippedLine], currency: str) -> Money
     # Net per line, rounded per line as an invoice would; VAT is billing's business.
     total = Money.zero(currency)
     for line in lines:
-        factor = (Decimal(100) - line.discount_percent) / Decimal(100)
-        total = total + (line.unit_price * line.quantity * factor).rounded()
+        total = total + line_net(line.quantity, line.unit_price, line.discount_percent)
     return total
 
 
@@ -328,176 +322,3 @@ def _support_entry(event: EventModel, occurred_at: dt.datetime) -> TimelineEntry
             _refs(("ticket", event.ticket_id)),
         )
     return None
-
-
-@dataclass
-class InvoiceBalance:
-    """What a customer still owes on one invoice.
-
-    open = gross - payments allocated - credits applied - write-offs. Until the
-    ``InvoiceIssued`` is seen the gross is unknown and so is the open amount.
-    """
-
-    invoice_id: str
-    currency: str
-    gross: Money | None = None
-    number: str | None = None
-    due_date: dt.date | None = None
-    paid_on: dt.date | None = None
-    allocated: Money = field(init=False)
-    credited: Money = field(init=False)
-    written_off: Money = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.allocated = self.credited = self.written_off = Money.zero(self.currency)
-
-    @property
-    def is_issued(self) -> bool:
-        return self.gross is not None
-
-    @property
-    def open_amount(self) -> Money | None:
-        """Gross less payments, credits and write-offs; ``None`` before the invoice is seen."""
-        if self.gross is None:
-            return None
-        return self.gross - self.allocated - self.credited - self.written_off
-
-
-def _add(total: Money | None, amount: Money) -> Money:
-    return amount if total is None else total + amount
-
-
-@dataclass
-class CustomerHistory:
-    """Everything support knows about one customer: timeline, orders, invoice balances and
-    unapplied cash. Feed it every event of the customer with ``apply``."""
-
-    customer_id: str
-    entries: list[TimelineEntry] = field(default_factory=list)
-    order_ids: set[str] = field(default_factory=set)
-    invoices: dict[str, InvoiceBalance] = field(default_factory=dict)
-    unapplied: dict[str, Money] = field(default_factory=dict)
-
-    def owns(self, event: EventModel) -> bool:
-        """Whether ``event`` is about this customer: its ``customer_id`` says so, or it has
-        none and concerns one of the customer's orders."""
-        customer_id = getattr(event, "customer_id", None)
-        if customer_id is not None:
-            return bool(customer_id == self.customer_id)
-        order_id = getattr(event, "order_id", None)
-        return order_id is not None and order_id in self.order_ids
-
-    def apply(self, event: EventModel, occurred_at: dt.datetime) -> TimelineEntry | None:
-        """Add ``event`` to the history and balances; events of other customers are ignored.
-
-        Returns the timeline entry it added, if any.
-        """
-        if not self.owns(event):
-            return None
-        self._track(event)
-        entry = timeline_entry(event, occurred_at)
-        if entry is not None:
-            if entry.customer_id is None:
-                entry = TimelineEntry(
-                    entry.kind,
-                    entry.occurred_at,
-                    self.customer_id,
-                    entry.summary,
-                    entry.references,
-                    entry.amount,
-                )
-            self.entries.append(entry)
-        return entry
-
-    def _invoice(self, invoice_id: str, currency: str) -> InvoiceBalance:
-        balance = self.invoices.get(invoice_id)
-        if balance is None:
-            balance = self.invoices[invoice_id] = InvoiceBalance(invoice_id, currency)
-        return balance
-
-    def _move_unapplied(self, amount: Money) -> None:
-        self.unapplied[amount.currency] = _add(self.unapplied.get(amount.currency), amount)
-
-    def _track(self, event: EventModel) -> None:
-        if isinstance(event, OrderPlaced | OrderShipped):
-            self.order_ids.add(event.order_id)
-        elif isinstance(event, InvoiceIssued):
-            invoice = self._invoice(event.invoice_id, event.currency)
-            invoice.gross, invoice.number, invoice.due_date = event.gross, event.number, event.due_date
-        elif isinstance(event, PaymentPosted):
-            for allocation in event.allocations:
-                invoice = self._invoice(allocation.invoice_id, allocation.amount.currency)
-                invoice.allocated = invoice.allocated + allocation.amount
-            self._move_unapplied(event.unapplied)
-        elif isinstance(event, PaymentAllocated):
-            invoice = self._invoice(event.invoice_id, event.amount.currency)
-            invoice.allocated = invoice.allocated + event.amount
-            self._move_unapplied(-event.amount)
-        elif isinstance(event, PaymentUnallocated):
-            invoice = self._invoice(event.invoice_id, event.amount.currency)
-            invoice.allocated = invoice.allocated - event.amount
-            self._move_unapplied(event.amount)
-        elif isinstance(event, CreditNoteIssued):
-            invoice = self._invoice(event.invoice_id, event.applied.currency)
-            invoice.credited = invoice.credited + event.applied
-            self._move_unapplied(event.unapplied)
-        elif isinstance(event, InvoiceWrittenOff):
-            invoice = self._invoice(event.invoice_id, event.amount.currency)
-            invoice.written_off = invoice.written_off + event.amount
-        elif isinstance(event, RefundIssued):
-            self._move_unapplied(-event.amount)
-        elif isinstance(event, InvoicePaid):
-            paid = self.invoices.get(event.invoice_id)
-            if paid is not None:
-                paid.paid_on = event.paid_on
-
-    # questions ------------------------------------------------------------------
-    def timeline(
-        self, since: dt.datetime | None = None, until: dt.datetime | None = None
-    ) -> list[TimelineEntry]:
-        """Entries in time order (ties keep arrival order), optionally within [since, until)."""
-        return sorted(
-            (
-                entry
-                for entry in self.entries
-                if (since is None or entry.occurred_at >= since)
-                and (until is None or entry.occurred_at < until)
-            ),
-            key=lambda entry: entry.occurred_at,
-        )
-
-    def invoice_open_amount(self, invoice_id: str) -> Money:
-        """What is still open on one of the customer's issued invoices (``NotFound`` otherwise).
-
-        This is the ``open_amount`` a credit remedy on the invoice is checked against.
-        """
-        invoice = self.invoices.get(invoice_id)
-        open_amount = invoice.open_amount if invoice is not None else None
-        if open_amount is None:
-            raise NotFound(
-                f"customer {self.customer_id} has no invoice {invoice_id!r}",
-                field="invoice_id",
-                rule="unknown-invoice",
-            )
-        return open_amount
-
-    def open_invoices(self) -> list[InvoiceBalance]:
-        """Issued invoices with something still open."""
-        return [
-            invoice
-            for invoice in self.invoices.values()
-            if invoice.open_amount is not None and invoice.open_amount.is_positive
-        ]
-
-    def open_balance(self) -> dict[str, Money]:
-        """What the customer owes over all issued invoices, per currency."""
-        totals: dict[str, Money] = {}
-        for invoice in self.invoices.values():
-            open_amount = invoice.open_amount
-            if open_amount is not None:
-                totals[open_amount.currency] = _add(totals.get(open_amount.currency), open_amount)
-        return totals
-
-    def unapplied_cash(self) -> dict[str, Money]:
-        """Cash of the customer not applied to any invoice (overpayments, surplus credits), per currency."""
-        return {currency: amount for currency, amount in self.unapplied.items() if not amount.is_zero}

@@ -23,6 +23,7 @@ from backoffice_events.catalog.support import (
     CreditRemedyRequested,
     GoodwillNoteRecorded,
     Priority,
+    RemedyCreditLine,
     RemedyOutcome,
     ReshipmentRemedyRequested,
     RootCause,
@@ -38,6 +39,7 @@ from backoffice_events.catalog.support import (
     TicketResolved,
 )
 from backoffice_events.money import Money
+from backoffice_events.receivables import LineCreditRequest
 from backoffice_platform.errors import Conflict, DomainError, InvalidInput, NotFound
 
 from .remedies import (
@@ -383,8 +385,11 @@ class Ticket:
         *,
         open_amount: Money,
         at: dt.datetime,
+        lines: Sequence[LineCreditRequest] = (),
     ) -> list[TicketEvent]:
-        """Ask billing for a credit note on ``invoice_id``.
+        """Ask billing for a credit note on ``invoice_id`` of gross ``amount``: on the named
+        invoice ``lines`` (what they come to is ``amount``), or spread over the invoice's lines in
+        proportion when none are named.
 
         ``open_amount`` is what is still open on the invoice (from the customer history
         projection). Credits this ticket already requested on the invoice and billing has not
@@ -408,6 +413,10 @@ class Ticket:
                 customer_id=self.customer_id,
                 remedy_id=remedy_id,
                 invoice_id=invoice_id,
+                lines=[
+                    RemedyCreditLine(line_no=line.line_no, quantity=line.quantity, amount=line.amount)
+                    for line in lines
+                ],
                 amount=amount,
                 reason=reason,
                 requested_at=at,

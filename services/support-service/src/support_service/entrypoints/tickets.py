@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from backoffice_events.receivables import LineCreditRequest
 from backoffice_platform.app import ctx_of, require
 from backoffice_platform.auth import Principal, Role
 from backoffice_platform.errors import InvalidInput, NotFound
@@ -68,14 +69,20 @@ class RootCauseRecord(BaseModel):
     notes: str = Field(default="", max_length=5_000)
 
 
-class ReshipLine(BaseModel):
+class RemedyLine(BaseModel):
+    """A reshipment's order line (``quantity`` required), or a credit's invoice line (by
+    ``quantity`` or gross ``amount``)."""
+
     model_config = ConfigDict(extra="forbid")
     line_no: int = Field(strict=True)
-    quantity: int = Field(strict=True)
+    quantity: int | None = Field(default=None, strict=True)
+    amount: MoneyInput | None = None
 
 
 class NewRemedy(BaseModel):
-    """``credit``: invoice_id, amount, reason. ``reshipment``: order_id, lines. ``goodwill``: note."""
+    """``credit``: invoice_id, reason, and invoice ``lines`` (each by quantity or gross amount) or
+    a gross ``amount`` (or neither: all still creditable). ``reshipment``: order_id, lines.
+    ``goodwill``: note."""
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["credit", "reshipment", "goodwill"]
@@ -83,8 +90,24 @@ class NewRemedy(BaseModel):
     amount: MoneyInput | None = None
     reason: str | None = Field(default=None, max_length=5_000)
     order_id: str | None = Field(default=None, max_length=100)
-    lines: list[ReshipLine] | None = Field(default=None, max_length=500)
+    lines: list[RemedyLine] | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=5_000)
+
+
+def _lines_to_reship(body: NewRemedy) -> list[LineToReship]:
+    """A reshipment's lines: each needs a quantity and takes no amount."""
+    lines = []
+    for i, line in enumerate(body.lines or ()):
+        if line.amount is not None:
+            raise InvalidInput(
+                "a reshipment line has no amount", field=f"lines[{i}].amount", rule="field-not-allowed"
+            )
+        if line.quantity is None:
+            raise InvalidInput(
+                "a reshipment line needs a quantity", field=f"lines[{i}].quantity", rule="required"
+            )
+        lines.append(LineToReship(line.line_no, line.quantity))
+    return lines
 
 
 class Resolution(BaseModel):
@@ -281,7 +304,12 @@ async def request_remedy(
         amount=body.amount,
         reason=body.reason,
         order_id=body.order_id,
-        lines=[LineToReship(line.line_no, line.quantity) for line in body.lines or ()],
+        lines=_lines_to_reship(body) if body.kind == "reshipment" else (),
+        credit_lines=[
+            LineCreditRequest(line.line_no, line.quantity, line.amount) for line in body.lines or ()
+        ]
+        if body.kind == "credit"
+        else (),
         note=body.note,
         expected_version=parse_if_match(if_match),
         idempotency=Idempotency(idempotency_key, body.model_dump(mode="json")),

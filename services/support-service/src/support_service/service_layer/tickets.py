@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backoffice_events.money import Money
+from backoffice_events.receivables import LineCreditRequest, ReceivablesError, credit_lines
 from backoffice_platform.app import ServiceContext
 from backoffice_platform.auth import Principal
 from backoffice_platform.errors import Conflict, InvalidInput, NotFound
 from backoffice_platform.idempotency import IdempotentReplay, claim_key, store_response
 
-from ..adapters.history import customer_known, known_invoice, known_order
+from ..adapters.history import KnownInvoice, customer_known, known_invoice, known_order
 from ..adapters.tickets import (
     STREAM_TYPE,
     load_ticket,
@@ -70,7 +71,7 @@ async def _check_order(conn: AsyncConnection, order_id: str, customer_id: str) -
         )
 
 
-async def _check_invoice(conn: AsyncConnection, invoice_id: str, customer_id: str) -> Money:
+async def _check_invoice(conn: AsyncConnection, invoice_id: str, customer_id: str) -> KnownInvoice:
     invoice = await known_invoice(conn, invoice_id, for_update=True)
     if invoice is None:
         raise InvalidInput(
@@ -82,7 +83,23 @@ async def _check_invoice(conn: AsyncConnection, invoice_id: str, customer_id: st
             field="invoice_id",
             rule="invoice-of-other-customer",
         )
-    return invoice.open_amount
+    return invoice
+
+
+def _credit_amount(invoice: KnownInvoice, lines: Sequence[LineCreditRequest], amount: Money | None) -> Money:
+    """The gross a credit remedy asks for: the given amount, or what the named lines (all
+    lines still creditable, when none are named) come to by the shared credit rules."""
+    if lines and amount is not None:
+        raise InvalidInput(
+            "name lines or a gross amount, not both", field="amount", rule="credit-lines-or-amount"
+        )
+    if amount is not None:
+        return amount
+    try:
+        credited = credit_lines(invoice.lines, invoice.credited, lines)
+    except ReceivablesError as exc:
+        raise InvalidInput(exc.detail, field=exc.field, rule=exc.rule) from None
+    return sum((line.gross for line in credited), Money.zero(invoice.open_amount.currency))
 
 
 async def open_ticket(
@@ -271,7 +288,13 @@ async def record_root_cause(
 
 
 _REMEDY_FIELDS = {
-    "credit": {"invoice_id", "amount", "reason"},
+    "credit": {"invoice_id", "amount", "reason", "lines"},
+    "reshipment": {"order_id", "lines"},
+    "goodwill": {"note"},
+}
+_REMEDY_REQUIRED = {
+    # A credit names invoice lines or a gross amount; neither credits what is still creditable.
+    "credit": {"invoice_id", "reason"},
     "reshipment": {"order_id", "lines"},
     "goodwill": {"note"},
 }
@@ -289,19 +312,24 @@ async def request_remedy(
     reason: str | None = None,
     order_id: str | None = None,
     lines: Sequence[LineToReship] = (),
+    credit_lines: Sequence[LineCreditRequest] = (),
     note: str | None = None,
     expected_version: int | None,
     idempotency: Idempotency,
 ) -> Answer | IdempotentReplay:
     """A credit (billing issues a credit note), a reshipment (order-service ships a free
-    replacement) or a goodwill note. ``given`` names the fields the request set."""
+    replacement) or a goodwill note. ``given`` names the fields the request set.
+
+    A credit names invoice lines (``credit_lines``, each by quantity or gross amount, by the
+    shared rules of ``backoffice_events.receivables``), or a gross ``amount`` that billing
+    spreads over the lines in proportion, or neither: everything still creditable."""
     allowed = _REMEDY_FIELDS[kind]
     for name in sorted(given):
         if name not in allowed and name != "kind" and given[name] is not None:
             raise InvalidInput(
                 f"{name} does not apply to a {kind} remedy", field=name, rule="field-not-allowed"
             )
-    for name in sorted(allowed):
+    for name in sorted(_REMEDY_REQUIRED[kind]):
         if given.get(name) in (None, "", []):
             raise InvalidInput(f"a {kind} remedy needs {name}", field=name, rule="required")
     remedy_id = str(uuid.uuid4())
@@ -309,14 +337,22 @@ async def request_remedy(
     async def decide(conn: AsyncConnection, ticket: Ticket) -> list[TicketEvent]:
         now = ctx.clock.now()
         if kind == "credit":
-            assert invoice_id is not None and amount is not None and reason is not None
-            open_amount = await _check_invoice(conn, invoice_id, ticket.customer_id)
+            assert invoice_id is not None and reason is not None
+            invoice = await _check_invoice(conn, invoice_id, ticket.customer_id)
+            open_amount = invoice.open_amount
+            credited = _credit_amount(invoice, credit_lines, amount)
             # Credits other tickets asked for and billing has not issued yet are spoken for.
             elsewhere = await pending_credits_elsewhere(
                 conn, invoice_id, ticket.ticket_id, open_amount.currency
             )
             return ticket.request_credit(
-                remedy_id, invoice_id, amount, reason, open_amount=open_amount - elsewhere, at=now
+                remedy_id,
+                invoice_id,
+                credited,
+                reason,
+                open_amount=open_amount - elsewhere,
+                at=now,
+                lines=credit_lines,
             )
         if kind == "reshipment":
             assert order_id is not None
