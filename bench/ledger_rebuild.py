@@ -35,9 +35,11 @@ from backoffice_events.catalog.base import EventModel
 from backoffice_events.catalog.billing import (
     Allocation,
     CreditNoteIssued,
+    CreditNoteLine,
     InvoiceIssued,
     InvoiceLine,
     PaymentPosted,
+    VatRateAmount,
 )
 from backoffice_events.catalog.payables import BillLine, SupplierBillApproved, SupplierPaymentMade
 from backoffice_events.envelope import Envelope
@@ -215,6 +217,21 @@ class Workload:
             customer_id=customer,
             credit_note_id=f"cn-{self.tag}-{self.n:08d}",
             number=f"CN-{self.tag}-{self.n:08d}",
+            lines=[
+                CreditNoteLine(
+                    line_no=1,
+                    sku="SKU-1",
+                    vat_rate=Decimal("0.21"),
+                    net=self.money(net),
+                    vat=self.money(applied - net),
+                    gross=self.money(applied),
+                )
+            ],
+            vat_breakdown=[
+                VatRateAmount(
+                    vat_rate=Decimal("0.21"), taxable=self.money(net), vat=self.money(applied - net)
+                )
+            ],
             net=self.money(net),
             vat=self.money(applied - net),
             gross=self.money(applied),

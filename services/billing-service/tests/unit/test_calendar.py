@@ -1,15 +1,18 @@
 """Business dates of receivables: invoice dates and their series, and when cash is applied."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
 from backoffice_events.catalog.billing import (
     CashApplicationChanged,
     CreditNoteIssued,
+    CreditNoteLine,
     InvoicePaid,
     PaymentAllocated,
     PaymentPosted,
+    VatRateAmount,
 )
 from backoffice_events.catalog.orders import OrderShipped, ShippedLine
 from backoffice_events.money import Money
@@ -172,6 +175,12 @@ def test_a_clerk_applies_unapplied_cash_of_any_source_oldest_first() -> None:
             customer_id="C1",
             credit_note_id="CN1",
             number="CN-2026-000001",
+            lines=[
+                CreditNoteLine(
+                    line_no=1, sku="S", vat_rate=Decimal(0), net=eur("30"), vat=eur("0"), gross=eur("30")
+                )
+            ],
+            vat_breakdown=[VatRateAmount(vat_rate=Decimal(0), taxable=eur("30"), vat=eur("0"))],
             net=eur("30"),
             vat=eur("0"),
             gross=eur("30"),
