@@ -65,7 +65,11 @@ class ServiceSettings(BaseSettings):
     worker_metrics_port: int = 0
 
     def resolved_database_url(self) -> str:
-        return to_asyncpg(self.database_url) if self.database_url else database_url_for(self.service_name)
+        # ``database_url`` is read from the environment's DATABASE_URL too; that one names the
+        # server, whose database part is replaced by the service's own (database_url_for).
+        if self.database_url and self.database_url != os.environ.get("DATABASE_URL"):
+            return to_asyncpg(self.database_url)
+        return database_url_for(self.service_name)
 
     def kafka(self) -> KafkaConfig:
         return KafkaConfig(self.kafka_bootstrap_servers, self.topic_prefix, f"backoffice-{self.service_name}")
