@@ -104,7 +104,7 @@ class Worker:
             consumer.stats.on_handled.append(_count_consumed(name, consumer.name))
             self.tasks.append(asyncio.create_task(consumer.run(), name=f"{name}-{consumer.name}"))
         if self.run_jobs:
-            for job in self.definition.jobs:
+            for job in (*self.definition.jobs, *platform_jobs(ctx)):
                 self.tasks.append(asyncio.create_task(self._job_loop(job), name=f"{name}-{job.name}"))
         self.tasks.append(asyncio.create_task(self._observe(), name=f"{name}-observe"))
 
@@ -150,6 +150,13 @@ class Worker:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         self.tasks.clear()
+
+
+def platform_jobs(ctx: ServiceContext) -> list[PeriodicJob]:
+    """Jobs every service's worker runs besides its own: retention of the growing tables."""
+    from .retention import run_retention
+
+    return [PeriodicJob("retention", run_retention, every=ctx.settings.retention_every_seconds)]
 
 
 def _count_consumed(service: str, consumer: str) -> Callable[[Sequence[ConsumedEvent]], None]:

@@ -61,8 +61,16 @@ class ServiceSettings(BaseSettings):
     # "name:role[,role][:customer,customer]" entries with sha256 key hashes; see auth.py
     api_keys_file: str = ""
     db_pool_size: int = 10
-    # Worker processes serve /metrics (and a liveness answer) on this port; 0 = off.
+    # Worker processes serve /healthz, /readyz (Kafka, relay, consumers) and /metrics on this
+    # port; 0 = off.
     worker_metrics_port: int = 0
+    # Retention (backoffice_platform.retention; docs/operations.md): published outbox rows, the
+    # consumers' dedupe rows (the redelivery window) and idempotency keys (their lifetime).
+    outbox_retention_hours: float = 168.0
+    processed_events_retention_hours: float = 720.0
+    idempotency_key_lifetime_hours: float = 72.0
+    retention_batch_size: int = 5000
+    retention_every_seconds: float = 3600.0
 
     def resolved_database_url(self) -> str:
         # ``database_url`` is read from the environment's DATABASE_URL too; that one names the
