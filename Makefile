@@ -8,7 +8,7 @@ PACKAGES := -e libs/events -e libs/platform -e services/order-service -e service
             -e services/ledger-service -e services/support-service -e cli
 STAMP := $(VENV)/.installed
 
-.PHONY: venv up down status logs topics lint format test test-unit test-integration run bench contracts clean
+.PHONY: venv tools up down status logs topics lint format test test-unit test-integration run bench contracts clean
 
 $(STAMP): requirements.txt $(wildcard */*/pyproject.toml) $(wildcard cli/pyproject.toml)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,7 +40,10 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv up lint  ## the whole suite on the real stack
+tools:  ## test tools beyond the venv (promtool), installed once
+	@bash deploy/local/tools.sh
+
+test: venv tools up lint  ## the whole suite on the real stack
 	$(BIN)/pytest -p no:cacheprovider
 
 run: venv up  ## start the whole system with demo data; Ctrl-C or `make down` stops it

@@ -74,3 +74,35 @@ async def test_dead_letters_listed_shown_and_replayed(monkeypatch, kafka_config)
         "1",
     )
     assert "backoffice.stock.received.v1" in tailed and "stock-CLI" in tailed
+
+
+async def test_status_shows_parked_outbox_rows(monkeypatch, databases, kafka_config) -> None:
+    import asyncpg
+
+    from backoffice_events.migrate import EVENT_STORE_MIGRATIONS
+
+    url = await databases.create("t_cli_parked", [EVENT_STORE_MIGRATIONS][1:])
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    conn = await asyncpg.connect(dsn)
+    try:
+        event_id = str(uuid.uuid4())
+        position = await conn.fetchval(
+            "INSERT INTO events (event_id, stream_id, stream_version, type, source, topic, occurred_at,"
+            " correlation_id, data) VALUES ($1, 'stock-CLI', 1, 'backoffice.stock.received.v1', 'order',"
+            " 'backoffice.orders', now(), 'c', '{}') RETURNING position",
+            uuid.UUID(event_id),
+        )
+        await conn.execute(
+            "INSERT INTO outbox (event_position, parked_at, park_reason) VALUES ($1, now(), $2)",
+            position,
+            "MessageSizeTooLargeError: too big",
+        )
+    finally:
+        await conn.close()
+    for service in ("order", "billing", "ledger", "support"):  # no shared database is read
+        monkeypatch.setenv(f"{service.upper()}_DATABASE_URL", dsn)
+    output = await _cli(monkeypatch, kafka_config, "status")
+    assert "Parked outbox rows" in output
+    assert event_id in output and "MessageSizeTooLargeError: too big" in output
+    order_row = next(line for line in output.splitlines() if line.strip("│┃ ").startswith("order "))
+    assert [cell.strip() for cell in order_row.strip("│┃").split("│")][2:4] == ["0", "1"]  # backlog, parked

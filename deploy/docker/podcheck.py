@@ -1,15 +1,16 @@
 """Container checks for the Backoffice image (installed as /opt/backoffice/podcheck.py).
 
 Every container of the image runs ``python -m <name>_service api|worker|migrate|all``. Only
-``api`` and ``all`` serve HTTP (/healthz, /readyz, /metrics); a worker has no port, so its
-probes are these commands instead:
+``api`` and ``all`` serve the API (/healthz, /readyz, /metrics); a worker serves /healthz,
+/readyz and /metrics only when WORKER_METRICS_PORT is set (as in Kubernetes). Without that port
+(Docker Compose) a worker's probes are these commands:
 
     podcheck.py health       Docker HEALTHCHECK for any mode: GET /healthz of an API process,
                              else the liveness check below
     podcheck.py live         the service process exists and is neither a zombie nor stopped
     podcheck.py ready        the Kafka bootstrap servers and the PostgreSQL server accept TCP
                              connections (what a worker needs to make progress)
-    podcheck.py readyz       GET /readyz of an API process (database and Kafka checked by the
+    podcheck.py readyz       GET /readyz of an API process (its database, checked by the
                              service itself), else the ``ready`` check
     podcheck.py wait-topics  wait until every event topic and its dead-letter topic exists
                              (Kubernetes init container: Strimzi creates the topics with 3

@@ -51,7 +51,7 @@ SERVICES = ("order", "billing", "ledger", "support")
 # Oldest and newest Kubernetes minor versions the manifests are meant for (schemas bundled with
 # kubernetes-validate; it picks the newest bundled schema set not newer than the one asked for).
 K8S_VERSIONS = ("1.30.0", "1.37.0")
-CRD_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io")
+CRD_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io", "monitoring.coreos.com")
 SECRET_NAMES = {"backoffice-db", "backoffice-api-keys"}
 # Connections that the manifests leave free for superuser, replication and operator sessions.
 PG_RESERVED_CONNECTIONS = 20
@@ -565,6 +565,82 @@ CR_SCHEMAS: dict[str, Doc] = {
 }
 
 
+MONITORING = "monitoring.coreos.com/v1"
+CR_SCHEMAS["PodMonitor"] = resource_schema(
+    MONITORING,
+    "PodMonitor",
+    {
+        "type": "object",
+        "required": ["selector", "podMetricsEndpoints"],
+        "additionalProperties": False,
+        "properties": {
+            "selector": {
+                "type": "object",
+                "required": ["matchLabels"],
+                "additionalProperties": False,
+                "properties": {"matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}},
+            },
+            "podMetricsEndpoints": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["port", "path"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "port": {"type": "string"},
+                        "path": {"type": "string", "pattern": "^/"},
+                        "interval": {"type": "string", "pattern": r"^[0-9]+[smh]$"},
+                    },
+                },
+            },
+        },
+    },
+)
+CR_SCHEMAS["PrometheusRule"] = resource_schema(
+    MONITORING,
+    "PrometheusRule",
+    {
+        "type": "object",
+        "required": ["groups"],
+        "additionalProperties": False,
+        "properties": {
+            "groups": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["name", "rules"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string"},
+                        "rules": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["alert", "expr", "labels", "annotations"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "alert": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*$"},
+                                    "expr": {"type": "string"},
+                                    "for": {"type": "string", "pattern": r"^[0-9]+[smh]$"},
+                                    "labels": {
+                                        "type": "object",
+                                        "required": ["severity"],
+                                        "properties": {"severity": {"enum": ["warning", "critical"]}},
+                                    },
+                                    "annotations": {"type": "object", "required": ["summary", "description"]},
+                                },
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    },
+)
+
+
 @pytest.mark.parametrize("path", resource_files(), ids=lambda p: str(p.relative_to(K8S)))
 def test_custom_resources_match_their_structural_schema(path: Path) -> None:
     for doc in load_docs(path):
@@ -729,6 +805,8 @@ def test_each_service_has_api_worker_service_autoscalers_budgets_and_migration_j
         "-m",
         module,
         "worker",
+        "--host",
+        "0.0.0.0",
     ]
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "-m", module, "migrate"]
     for deployment in (api, worker):
@@ -807,15 +885,35 @@ def test_api_probes_use_the_health_endpoints_and_metrics_are_scraped(rendered: l
         assert c["command"][-1] == annotations["prometheus.io/port"]
 
 
-def test_worker_probes_are_commands_of_the_image(rendered: list[Doc]) -> None:
+def test_worker_probes_use_the_workers_health_port(rendered: list[Doc]) -> None:
+    config = one(rendered, "ConfigMap", "backoffice-config")["data"]
+    port = int(config["WORKER_METRICS_PORT"])
+    assert port and ServiceSettings(worker_metrics_port=port).worker_metrics_port == port
     for doc in by_kind(rendered, "Deployment"):
         if doc["metadata"]["labels"]["app.kubernetes.io/component"] != "worker":
             continue
         (c,) = containers(doc, init=False)
-        assert "ports" not in c, "a worker serves no HTTP"
-        assert c["livenessProbe"]["exec"]["command"] == ["python", "/opt/backoffice/podcheck.py", "live"]
-        assert c["readinessProbe"]["exec"]["command"] == ["python", "/opt/backoffice/podcheck.py", "ready"]
-        assert "prometheus.io/scrape" not in doc["spec"]["template"]["metadata"].get("annotations", {})
+        assert c["ports"] == [{"name": "metrics", "containerPort": port, "protocol": "TCP"}]
+        assert c["command"][-2:] == ["--host", "0.0.0.0"], "probes and Prometheus reach the pod's IP"
+        assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+        assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+        assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+
+
+def test_apis_and_workers_are_scraped_by_pod_monitors(rendered: list[Doc]) -> None:
+    monitors = by_kind(rendered, "PodMonitor")
+    scraped: dict[str, str] = {}
+    for doc in by_kind(rendered, "Deployment"):
+        labels = doc["spec"]["template"]["metadata"]["labels"]
+        (c,) = containers(doc, init=False)
+        ports = {p["name"] for p in c.get("ports", [])}
+        for monitor in monitors:
+            if monitor["spec"]["selector"]["matchLabels"].items() <= labels.items():
+                (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+                assert endpoint["port"] in ports, f"{doc['metadata']['name']}: no port {endpoint['port']}"
+                assert endpoint["path"] == "/metrics"
+                scraped[doc["metadata"]["name"]] = monitor["metadata"]["name"]
+    assert sorted(scraped) == sorted(f"{s}-{p}" for s in SERVICES for p in ("api", "worker"))
 
 
 def test_every_pod_waits_for_the_strimzi_topics_before_starting(rendered: list[Doc]) -> None:

@@ -45,8 +45,9 @@ def _headers() -> dict[str, str]:
 def status() -> None:
     """Services, consumer lag, outbox backlog and dead letters."""
 
-    async def gather() -> tuple[list[list[str]], dict[str, int]]:
+    async def gather() -> tuple[list[list[str]], dict[str, int], list[list[str]]]:
         rows = []
+        parked_rows: list[list[str]] = []
         kafka = _kafka()
         for name in available():
             defn = definition(name)
@@ -55,21 +56,40 @@ def status() -> None:
                     ready = (await client.get(api_url(name) + "/readyz")).json().get("status", "?")
             except httpx.HTTPError:
                 ready = "down"
-            backlog = await operations.outbox_backlog(defn)
+            backlog, parked = await operations.outbox_counts(defn)
+            if parked:
+                for outbox_id, event_type, event_id, reason in await operations.parked_rows(defn):
+                    parked_rows.append([name, str(outbox_id), event_type, event_id, reason])
             lags = []
             for group, topics in operations.consumer_groups(defn):
                 lag = await operations.group_lag(kafka, group, topics)
                 lags.append(f"{group}={'?' if lag is None else lag}")
-            rows.append([name, ready, "?" if backlog is None else str(backlog), ", ".join(lags) or "-"])
-        return rows, await operations.dead_letter_counts(kafka)
+            rows.append(
+                [
+                    name,
+                    ready,
+                    "?" if backlog is None else str(backlog),
+                    "?" if parked is None else str(parked),
+                    ", ".join(lags) or "-",
+                ]
+            )
+        return rows, await operations.dead_letter_counts(kafka), parked_rows
 
-    rows, dead = asyncio.run(gather())
+    rows, dead, parked_rows = asyncio.run(gather())
     table = Table(title="Backoffice services")
-    for col in ("service", "api", "outbox backlog", "consumer lag"):
+    for col in ("service", "api", "outbox backlog", "parked", "consumer lag"):
         table.add_column(col)
     for row in rows:
         table.add_row(*row)
     console.print(table)
+    if parked_rows:
+        # Refused by the broker for good: fix the cause, then publish again (docs/operations.md).
+        parked = Table(title="Parked outbox rows (refused by the broker)")
+        for col in ("service", "outbox id", "event type", "event id", "reason"):
+            parked.add_column(col)
+        for row in parked_rows:
+            parked.add_row(*row)
+        console.print(parked)
     dl = Table(title="Dead letters")
     dl.add_column("topic")
     dl.add_column("records", justify="right")

@@ -16,17 +16,37 @@ from backoffice_platform.runtime import ServiceDefinition
 
 
 async def outbox_backlog(definition: ServiceDefinition) -> int | None:
+    return (await outbox_counts(definition))[0]
+
+
+async def outbox_counts(definition: ServiceDefinition) -> tuple[int | None, int | None]:
+    """Rows waiting to be published, and rows parked (refused by the broker for good)."""
     url = definition.settings().resolved_database_url().replace("postgresql+asyncpg://", "postgresql://", 1)
     try:
         conn = await asyncio.wait_for(asyncpg.connect(url), 3)
     except Exception:
-        return None
+        return None, None
     try:
-        return await outbox.outbox_backlog(conn)
-    except asyncpg.UndefinedTableError:
-        return None
+        return await outbox.outbox_backlog(conn), await outbox.outbox_parked(conn)
+    except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
+        return None, None
     finally:
         await conn.close()
+
+
+async def parked_rows(definition: ServiceDefinition) -> list[tuple[int, str, str, str]]:
+    """(outbox id, event type, event id, reason) of each parked row, oldest first."""
+    url = definition.settings().resolved_database_url().replace("postgresql+asyncpg://", "postgresql://", 1)
+    conn = await asyncio.wait_for(asyncpg.connect(url), 3)
+    try:
+        rows = await conn.fetch(
+            "SELECT o.id, e.type, e.event_id::text AS event_id, o.park_reason FROM outbox o"
+            " JOIN events e ON e.position = o.event_position"
+            " WHERE o.parked_at IS NOT NULL AND o.published_at IS NULL ORDER BY o.id LIMIT 100"
+        )
+    finally:
+        await conn.close()
+    return [(r["id"], r["type"], r["event_id"], r["park_reason"] or "") for r in rows]
 
 
 def consumer_groups(definition: ServiceDefinition) -> list[tuple[str, list[str]]]:

@@ -17,6 +17,9 @@ For each polled batch:
 4. Dead letters are acknowledged by the broker, handed to the ``on_dead_letter`` hook (which
    may record them durably), then offsets are committed.
 A SIGKILL anywhere before step 4 redelivers the batch; the dedupe rows make that harmless.
+A consumer that is stopping while its batch meets a transient error gives the batch up
+uncommitted instead of retrying or dead-lettering it: the next owner of the partitions (or this
+consumer after a restart) reads it again. Transient errors never count towards dead-lettering.
 """
 
 from __future__ import annotations
@@ -76,6 +79,10 @@ DeadLetterHook = Callable[[AsyncConnection, Sequence[DeadLettered]], Awaitable[N
 
 class PermanentError(Exception):
     """Raised by a handler for an event it can never apply: dead-letter without retries."""
+
+
+class ConsumerStopping(Exception):
+    """The consumer stops while a batch fails transiently: leave the batch uncommitted."""
 
 
 @dataclass
@@ -179,6 +186,9 @@ class EventConsumer:
                 batch = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
                 if batch:
                     await self.process(batch)
+        except ConsumerStopping as exc:
+            # Nothing of the batch was committed (neither effects nor offsets): it is redelivered.
+            log.info("stopping with an uncommitted batch (%s)", exc.__cause__, extra={"consumer": self.name})
         finally:
             self.consumer = None
             await consumer.stop()
@@ -234,10 +244,8 @@ class EventConsumer:
                 await self._apply(events)
                 return []
             except Exception as exc:
-                if is_transient(exc) and not self._stop.is_set():
-                    delay = min(self.retry_backoff * 2 ** min(attempt, 6), 10.0)
-                    log.warning("transient failure, retrying batch in %.1fs: %s", delay, exc)
-                    await asyncio.sleep(delay)
+                if is_transient(exc):
+                    await self._before_transient_retry(exc, attempt)
                     continue
                 if len(events) == 1:
                     break
@@ -247,8 +255,10 @@ class EventConsumer:
                     dead.extend(await self._apply_with_retries([event]))
                 return dead
         # A single event that fails for a non-transient reason: retry a few times, then give up.
+        # Transient errors on the way do not count: the event is not at fault.
         reason = ""
-        for n in range(1, self.max_attempts + 1):
+        failures = transient = 0
+        while failures < self.max_attempts:
             try:
                 await self._apply(events)
                 return []
@@ -258,13 +268,28 @@ class EventConsumer:
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {exc}"
                 if is_transient(exc):
-                    await asyncio.sleep(self.retry_backoff * 2**n)
+                    transient += 1
+                    await self._before_transient_retry(exc, transient)
                     continue
-                if n < self.max_attempts:
-                    await asyncio.sleep(self.retry_backoff * n)
+                failures += 1
+                if failures < self.max_attempts:
+                    await asyncio.sleep(self.retry_backoff * failures)
         event = events[0]
         log.error("dead-lettering %s %s: %s", event.envelope.type, event.envelope.id, reason)
         return [(_as_record(event), reason)]
+
+    async def _before_transient_retry(self, exc: BaseException, attempt: int) -> None:
+        """Back off before retrying after a transient error; give the batch up if stopping
+        (before or during the pause), since it will be redelivered."""
+        if self._stop.is_set():
+            raise ConsumerStopping("stopping during a transient failure") from exc
+        delay = min(self.retry_backoff * 2 ** min(attempt, 6), 10.0)
+        log.warning("transient failure, retrying in %.1fs: %s", delay, exc)
+        try:
+            await asyncio.wait_for(self._stop.wait(), delay)
+        except TimeoutError:
+            return
+        raise ConsumerStopping("stopping during a transient failure") from exc
 
     async def _apply(self, events: Sequence[ConsumedEvent]) -> None:
         async with self.engine.begin() as conn:

@@ -27,3 +27,21 @@ LEDGER_INVARIANTS_OK = Gauge(
     "1 when the last ledger invariant check passed, 0 otherwise",
     ["service"],
 )
+OUTBOX_PARKED = Gauge(
+    "backoffice_outbox_parked_rows",
+    "Outbox rows parked because the broker refused them for good",
+    ["service"],
+)
+OUTBOX_PARKED_TOTAL = Counter(
+    "backoffice_outbox_parked_total",
+    "Outbox rows the relay parked (refused by the broker for good)",
+    ["service"],
+)
+RETENTION_DELETED = Counter(
+    "backoffice_retention_deleted_total", "Rows deleted by the retention jobs", ["service", "table"]
+)
+COMPONENT_UP = Gauge(
+    "backoffice_worker_component_up",
+    "1 when a worker component (kafka, database, relay, consumer:<name>) is healthy, 0 otherwise",
+    ["service", "component"],
+)

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backoffice_events.money import MoneyError
@@ -16,6 +17,7 @@ from backoffice_events.store import ConcurrencyError
 
 from .auth import AuthError
 from .errors import PROBLEM_BASE, DomainError
+from .unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -30,6 +32,21 @@ def problem(
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def database_unavailable_problem(request: Request, exc: BaseException) -> JSONResponse:
+    """503 ``database-unavailable`` with ``Retry-After``: PostgreSQL could not be reached."""
+    log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    resp = problem(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "the database cannot be reached right now; nothing was written, retry later",
+        request.url.path,
+        rule="database-unavailable",
+    )
+    resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return resp
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -142,6 +159,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Request models bound what a client may enter; a total computed from entered values
         # (cash on account, a bill's sum, stock on hand) can still outgrow its numeric column.
         # PostgreSQL refuses it and the transaction rolls back: the request cannot be processed.
+        if database_unavailable(exc):
+            return database_unavailable_problem(request, exc)
         if getattr(exc.orig, "sqlstate", None) != NUMERIC_VALUE_OUT_OF_RANGE:
             raise exc
         log.warning("value out of range on %s %s: %s", request.method, request.url.path, exc.orig)
@@ -154,8 +173,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             rule="value-out-of-range",
         )
 
+    @app.exception_handler(OSError)
+    @app.exception_handler(PoolTimeoutError)
+    async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # Handled here (not only by the catch-all below) so the request metrics see the 503.
+        if database_unavailable(exc):
+            return database_unavailable_problem(request, exc)
+        raise exc
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):  # a connection refused, lost or timed out in the pool
+            return database_unavailable_problem(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(
             500,

@@ -36,7 +36,7 @@ from backoffice_events.outbox import OutboxRelay
 from .app import ServiceContext, build_context
 from .db import ensure_database
 from .logging import configure_logging
-from .metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED, EVENTS_PUBLISHED
+from .metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED, EVENTS_PUBLISHED, OUTBOX_PARKED_TOTAL
 from .settings import ServiceSettings
 from .topics import create_event_topics
 
@@ -102,13 +102,14 @@ class Worker:
             await self.definition.on_start(ctx)
         self.relay = OutboxRelay(ctx.engine.url.render_as_string(hide_password=False), name, ctx.kafka)
         self.relay.stats.on_publish.append(EVENTS_PUBLISHED.labels(name).inc)
+        self.relay.stats.on_park.append(OUTBOX_PARKED_TOTAL.labels(name).inc)
         self.consumers = list(self.definition.consumers(ctx))
         self.tasks.append(asyncio.create_task(self.relay.run(), name=f"{name}-relay"))
         for consumer in self.consumers:
             consumer.stats.on_handled.append(_count_consumed(name, consumer.name))
             self.tasks.append(asyncio.create_task(consumer.run(), name=f"{name}-{consumer.name}"))
         if self.run_jobs:
-            for job in self.definition.jobs:
+            for job in (*self.definition.jobs, *platform_jobs(ctx)):
                 self.tasks.append(asyncio.create_task(self._job_loop(job), name=f"{name}-{job.name}"))
         self.tasks.append(asyncio.create_task(self._observe(), name=f"{name}-observe"))
 
@@ -156,6 +157,13 @@ class Worker:
         self.tasks.clear()
 
 
+def platform_jobs(ctx: ServiceContext) -> list[PeriodicJob]:
+    """Jobs every service's worker runs besides its own: retention of the growing tables."""
+    from .retention import run_retention
+
+    return [PeriodicJob("retention", run_retention, every=ctx.settings.retention_every_seconds)]
+
+
 def _count_consumed(service: str, consumer: str) -> Callable[[Sequence[ConsumedEvent]], None]:
     counter = EVENTS_CONSUMED.labels(service, consumer)
     return lambda events: counter.inc(len(events))
@@ -182,14 +190,16 @@ async def _run(definition: ServiceDefinition, mode: str, host: str, port: int) -
         loop.add_signal_handler(sig, stop.set)
     worker: Worker | None = None
     api_task: asyncio.Task[None] | None = None
+    health_task: asyncio.Task[None] | None = None
     if mode in ("worker", "all"):
         worker = Worker(definition, ctx)
         await worker.start()
         if mode == "worker" and settings.worker_metrics_port:
-            from prometheus_client import start_http_server
+            from .worker_health import serve_worker_health
 
-            # A worker serves no API; this lets Prometheus scrape its relay and consumer metrics.
-            start_http_server(settings.worker_metrics_port, addr=host)
+            # A worker serves no API: this port gives probes its health and readiness (Kafka,
+            # relay, consumers) and lets Prometheus scrape its relay and consumer metrics.
+            health_task = asyncio.create_task(serve_worker_health(worker, host, settings.worker_metrics_port))
     if mode in ("api", "all"):
         api_task = asyncio.create_task(_serve_api(definition.create_app(ctx), host, port))
     waiters: list[asyncio.Future[object] | asyncio.Task[object]] = [asyncio.ensure_future(stop.wait())]
@@ -199,6 +209,9 @@ async def _run(definition: ServiceDefinition, mode: str, host: str, port: int) -
     if api_task is not None and not api_task.done():
         api_task.cancel()
         await asyncio.gather(api_task, return_exceptions=True)
+    if health_task is not None:
+        health_task.cancel()
+        await asyncio.gather(health_task, return_exceptions=True)
     if worker is not None:
         await worker.stop()
     await ctx.engine.dispose()

@@ -64,11 +64,19 @@ class ServiceSettings(BaseSettings):
     # "name:role[,role][:customer,customer]" entries with sha256 key hashes; see auth.py
     api_keys_file: str = ""
     db_pool_size: int = 10
-    # Worker processes serve /metrics (and a liveness answer) on this port; 0 = off.
+    # Worker processes serve /healthz, /readyz (Kafka, relay, consumers) and /metrics on this
+    # port; 0 = off.
     worker_metrics_port: int = 0
     # The company's time zone (IANA name): every business date is a date in it. An unknown
     # zone is refused when the settings load, so a service never starts dating in the wrong zone.
     company_timezone: str = "UTC"
+    # Retention (backoffice_platform.retention; docs/operations.md): published outbox rows, the
+    # consumers' dedupe rows (the redelivery window) and idempotency keys (their lifetime).
+    outbox_retention_hours: float = 168.0
+    processed_events_retention_hours: float = 720.0
+    idempotency_key_lifetime_hours: float = 72.0
+    retention_batch_size: int = 5000
+    retention_every_seconds: float = 3600.0
 
     @field_validator("company_timezone")
     @classmethod
@@ -81,7 +89,11 @@ class ServiceSettings(BaseSettings):
         return company_zone(self.company_timezone)
 
     def resolved_database_url(self) -> str:
-        return to_asyncpg(self.database_url) if self.database_url else database_url_for(self.service_name)
+        # ``database_url`` is read from the environment's DATABASE_URL too; that one names the
+        # server, whose database part is replaced by the service's own (database_url_for).
+        if self.database_url and self.database_url != os.environ.get("DATABASE_URL"):
+            return to_asyncpg(self.database_url)
+        return database_url_for(self.service_name)
 
     def kafka(self) -> KafkaConfig:
         return KafkaConfig(self.kafka_bootstrap_servers, self.topic_prefix, f"backoffice-{self.service_name}")
