@@ -5,18 +5,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
 PACKAGES := -e libs/events -e libs/platform -e services/order-service -e services/billing-service \
-            -e services/ledger-service -e services/support-service -e cli
+            -e services/ledger-service -e services/support-service -e services/console-service -e cli
 STAMP := $(VENV)/.installed
 
-.PHONY: venv up down status logs topics lint format test test-unit test-integration run bench contracts clean
+.PHONY: browser venv up down status logs topics lint format test test-unit test-integration run bench contracts clean
 
 $(STAMP): requirements.txt $(wildcard */*/pyproject.toml) $(wildcard cli/pyproject.toml)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.8
 	@$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.txt $(PACKAGES)
+	@bash deploy/local/console-assets.sh
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## virtual env with every package installed editable
+
+browser:  ## Debian's chromium for the console's browser tests (once; needs root or sudo)
+	@bash deploy/local/browser.sh
 
 up: venv  ## start PostgreSQL and Kafka, create databases and topics
 	@bash $(STACK) up
@@ -40,7 +44,7 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv up lint  ## the whole suite on the real stack
+test: venv browser up lint  ## the whole suite on the real stack
 	$(BIN)/pytest -p no:cacheprovider
 
 run: venv up  ## start the whole system with demo data; Ctrl-C or `make down` stops it
