@@ -96,12 +96,15 @@ async def place(request: Request, visit: Desked, form: Form) -> Response:
     return RedirectResponse(f"/orders/{placed['order_id']}", status_code=303)
 
 
-async def _invoices_of(visit: Visit, order: dict[str, Any]) -> list[dict[str, Any]]:
-    """The order's invoices from billing (one per shipment), if the user may read them."""
+async def _invoices_of(visit: Visit, order: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The order's invoices from billing (one per shipment); None when billing does not let
+    the user read invoices (billing decides: today its billing clerks and auditors)."""
     try:
         page = await visit.services.billing.invoices(customer_id=order["customer_id"])
-    except ApiProblem:
-        return []
+    except ApiProblem as problem:
+        if problem.status in (401, 403):
+            return None
+        raise
     return [i for i in page.get("items", []) if i.get("order_id") == order["order_id"]]
 
 

@@ -76,11 +76,13 @@ def _body(action: str, form: dict[str, str], visit: Visit) -> dict[str, Any]:
             body["amount"] = {"amount": form["amount"].strip(), "currency": form.get("currency", "EUR")}
         if form.get("invoice_id"):
             body["invoice_id"] = form["invoice_id"].strip()
-        if form.get("note"):
-            body["note"] = form["note"]
+        if form.get("reason"):
+            body["reason"] = form["reason"]
         return body
     if action == "root-cause":
         return {"root_cause": form.get("root_cause", ""), "notes": form.get("notes") or None}
+    if action == "resolve":
+        return {"resolution": form.get("resolution") or None}
     if action == "replies":  # the agent is the caller: support takes the author id from the token
         return {"author": "agent", "body": form.get("body", "")}
     return {"body": form.get("body", "")}
@@ -93,11 +95,10 @@ async def act(request: Request, visit: Desked, ticket_id: str, action: str, form
             request, "error.html", visit, status_code=404, title="Not found", detail=f"no action {action}"
         )
     try:
-        body = None if action == "resolve" else _body(action, form, visit)
-        await visit.services.support.act(ticket_id, action, body)
+        await visit.services.support.act(ticket_id, action, _body(action, form, visit))
     except ApiProblem as problem:
         errors = problem_errors(
-            problem, {"body", "root_cause", "kind", "amount", "invoice_id", "note", "resolution"}
+            problem, {"body", "root_cause", "kind", "amount", "invoice_id", "reason", "resolution"}
         )
         return await _ticket_page(
             request, visit, ticket_id, status=422, errors=errors, action=action, form=form
