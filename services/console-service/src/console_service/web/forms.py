@@ -16,7 +16,8 @@ def problem_errors(problem: ApiProblem, known: set[str] | None = None) -> dict[s
         name = name[5:]
     if name and (known is None or name in known):
         return {name: problem.message}
-    return {FORM: problem.message if not name else f"{name}: {problem.message}"}
+    named = not name or problem.message.startswith(name)
+    return {FORM: problem.message if named else f"{name}: {problem.message}"}
 
 
 LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")

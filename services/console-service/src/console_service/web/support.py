@@ -80,7 +80,8 @@ def _body(action: str, form: dict[str, str], visit: Visit) -> dict[str, Any]:
             body["reason"] = form["reason"]
         return body
     if action == "root-cause":
-        return {"root_cause": form.get("root_cause", ""), "notes": form.get("notes") or None}
+        body = {"root_cause": form.get("root_cause", "")}
+        return body | ({"notes": form["notes"]} if form.get("notes") else {})
     if action == "resolve":
         return {"resolution": form.get("resolution") or None}
     if action == "replies":  # the agent is the caller: support takes the author id from the token
