@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,14 +239,3 @@ class People:
             await conn.execute(
                 text("DELETE FROM console_sessions WHERE token_sha256 = :digest"), {"digest": _digest(token)}
             )
-
-    async def end_expired(self, now: dt.datetime) -> int:
-        async with self.engine.begin() as conn:
-            done = await conn.execute(
-                text("DELETE FROM console_sessions WHERE expires_at <= :now"), {"now": now}
-            )
-            return int(getattr(done, "rowcount", 0) or 0)
-
-
-def role_names(roles: Sequence[Role] | frozenset[Role]) -> list[str]:
-    return sorted(r.value for r in roles)
