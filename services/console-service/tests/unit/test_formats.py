@@ -38,3 +38,10 @@ def test_a_problem_goes_beside_the_field_it_names_or_above_the_form() -> None:
     assert problem_errors(body, known) == {"carrier": "not a string"}
     elsewhere = ApiProblem(409, {"detail": "entered by the same user", "field": "approved_by"})
     assert problem_errors(elsewhere, known) == {FORM: "approved_by: entered by the same user"}
+
+
+def test_a_typed_identifier_stays_one_path_segment_of_the_service_url() -> None:
+    from console_service.adapters.services import seg
+
+    assert seg("../stock") == "..%2Fstock"
+    assert seg("CHAIR OAK?x=1") == "CHAIR%20OAK%3Fx%3D1"

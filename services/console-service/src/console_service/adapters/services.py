@@ -10,10 +10,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 Json = dict[str, Any]
+
+
+def seg(value: str) -> str:
+    """One path segment as typed by a clerk: ``../stock`` must not become another path."""
+    return quote(value, safe="")
 
 
 class ApiProblem(Exception):
@@ -82,28 +88,28 @@ class OrderApi(ServiceApi):
         return await self.get("/orders", status=status, cursor=cursor, limit=limit)
 
     async def order(self, order_id: str) -> Json:
-        return await self.get(f"/orders/{order_id}")
+        return await self.get(f"/orders/{seg(order_id)}")
 
     async def place_order(self, body: Json) -> Json:
         return await self.call("POST", "/orders", json=body, idempotent=True)
 
     async def ship(self, order_id: str, body: Json) -> Json:
-        return await self.call("POST", f"/orders/{order_id}/shipments", json=body, idempotent=True)
+        return await self.call("POST", f"/orders/{seg(order_id)}/shipments", json=body, idempotent=True)
 
     async def cancel(self, order_id: str, reason: str) -> Json:
-        return await self.call("POST", f"/orders/{order_id}/cancel", json={"reason": reason})
+        return await self.call("POST", f"/orders/{seg(order_id)}/cancel", json={"reason": reason})
 
     async def products(self, cursor: str | None = None, limit: int = 100) -> Json:
         return await self.get("/products", active="true", cursor=cursor, limit=limit)
 
     async def product(self, sku: str) -> Json:
-        return await self.get(f"/products/{sku}")
+        return await self.get(f"/products/{seg(sku)}")
 
     async def stock(self, q: str | None = None, having: str | None = None, cursor: str | None = None) -> Json:
         return await self.get("/stock", q=q, having=having, cursor=cursor, limit=50)
 
     async def stock_of(self, sku: str) -> Json:
-        return await self.get(f"/stock/{sku}")
+        return await self.get(f"/stock/{seg(sku)}")
 
 
 class BillingApi(ServiceApi):
@@ -113,28 +119,28 @@ class BillingApi(ServiceApi):
         return await self.get("/invoices", customer_id=customer_id, status=status, cursor=cursor, limit=25)
 
     async def invoice(self, invoice_id: str) -> Json:
-        return await self.get(f"/invoices/{invoice_id}")
+        return await self.get(f"/invoices/{seg(invoice_id)}")
 
     async def bills(self, status: str | None = None, cursor: str | None = None) -> Json:
         return await self.get("/supplier-bills", status=status, cursor=cursor, limit=25)
 
     async def bill(self, bill_id: str) -> Json:
-        return await self.get(f"/supplier-bills/{bill_id}")
+        return await self.get(f"/supplier-bills/{seg(bill_id)}")
 
     async def enter_bill(self, body: Json) -> Json:
         return await self.call("POST", "/supplier-bills", json=body, idempotent=True)
 
     async def approve_bill(self, bill_id: str) -> Json:
-        return await self.call("POST", f"/supplier-bills/{bill_id}/approve")
+        return await self.call("POST", f"/supplier-bills/{seg(bill_id)}/approve")
 
     async def reject_bill(self, bill_id: str, reason: str) -> Json:
-        return await self.call("POST", f"/supplier-bills/{bill_id}/reject", json={"reason": reason})
+        return await self.call("POST", f"/supplier-bills/{seg(bill_id)}/reject", json={"reason": reason})
 
     async def payment_run(self, pay_by: str) -> Json:
         return await self.call("POST", "/payment-runs", json={"pay_by": pay_by}, idempotent=True)
 
     async def payment(self, payment_id: str) -> Json:
-        return await self.get(f"/payments/{payment_id}")
+        return await self.get(f"/payments/{seg(payment_id)}")
 
 
 class LedgerApi(ServiceApi):
@@ -150,14 +156,14 @@ class SupportApi(ServiceApi):
         return await self.get("/tickets", status=status, cursor=cursor, limit=25)
 
     async def ticket(self, ticket_id: str) -> Json:
-        return await self.get(f"/tickets/{ticket_id}")
+        return await self.get(f"/tickets/{seg(ticket_id)}")
 
     async def timeline(self, customer_id: str) -> Json:
-        return await self.get(f"/customers/{customer_id}/timeline")
+        return await self.get(f"/customers/{seg(customer_id)}/timeline")
 
     async def act(self, ticket_id: str, action: str, body: Json | None) -> Json:
         """One of the ticket's commands: replies, notes, root-cause, remedies, resolve."""
-        return await self.call("POST", f"/tickets/{ticket_id}/{action}", json=body)
+        return await self.call("POST", f"/tickets/{seg(ticket_id)}/{seg(action)}", json=body)
 
 
 @dataclass(frozen=True)
