@@ -13,18 +13,19 @@ from console_service.service_layer.people import add_user
 from .local import LOCAL
 from .users import console_people
 
-# Who does what in the demo company; the payables clerk and the approver are two people,
-# so a bill entered by one can be approved by the other (four eyes).
-DEMO_PEOPLE = {
-    "order_clerk": "Olga Order",
-    "sales_rep": "Sven Sales",
-    "support_agent": "Sam Service",
-    "billing_clerk": "Bea Billing",
-    "payables_clerk": "Pia Payables",
-    "approver": "Arne Approver",
-    "accountant": "Ada Accountant",
-    "auditor": "Aud Auditor",
-    "admin": "Adam Admin",
+# Who does what in the demo company: one login per role, a few with a second role their
+# flow needs. The order clerk also reads invoices (billing lets only billing clerks do that),
+# the payables clerk may also approve, but never her own bills: the approver approves them.
+DEMO_PEOPLE: dict[str, tuple[str, list[str]]] = {
+    "order_clerk": ("Olga Order", ["billing_clerk"]),
+    "sales_rep": ("Sven Sales", []),
+    "support_agent": ("Sam Service", []),
+    "billing_clerk": ("Bea Billing", []),
+    "payables_clerk": ("Pia Payables", ["approver"]),
+    "approver": ("Arne Approver", []),
+    "accountant": ("Ada Accountant", []),
+    "auditor": ("Aud Auditor", []),
+    "admin": ("Adam Admin", []),
 }
 PASSWORD_FILE = LOCAL / "console-demo-password"
 
@@ -52,13 +53,13 @@ def ensure_demo_users() -> DemoLogins:
     async def run() -> None:
         people = await console_people()
         try:
-            for role, name in DEMO_PEOPLE.items():
+            for role, (name, also) in DEMO_PEOPLE.items():
                 try:
                     await add_user(
                         people,
                         email=emails[role],
                         name=name,
-                        roles=[role],
+                        roles=[role, *also],
                         password=password,
                         locale="en_DK",
                         now=dt.datetime.now(dt.UTC),

@@ -99,4 +99,23 @@ async def test_an_order_clerk_enters_and_ships_an_order_and_sees_its_invoice(
     await expect(page.locator("tr", has_text="CHAIR-OAK")).to_contain_text("37")
     assert await serious_violations(page) == []
     await screenshot(page, "stock")
+
+    # A second order, cancelled before it ships: its reserved desk is free again.
+    await page.goto(deployment.url + "/orders/new")
+    await page.get_by_label("Customer").fill("cust-nordlys")
+    await page.get_by_label("SKU, line 1").fill("DESK-ASH")
+    await page.get_by_label("Quantity, line 1").fill("1")
+    for label, value in (
+        ("Name", "Nordlys ApS"),
+        ("Street", "Havnegade 1"),
+        ("Postal code", "1058"),
+        ("City", "København"),
+        ("Country (ISO code)", "DK"),
+    ):
+        await page.get_by_label(label, exact=True).fill(value)
+    await page.get_by_role("button", name="Place order").click()
+    await expect(page.locator("#order-status")).to_have_text("placed")
+    await page.get_by_label("Reason to cancel the unshipped rest").fill("customer changed their mind")
+    await page.get_by_role("button", name="Cancel order").click()
+    await expect(page.locator("#order-status")).to_have_text("cancelled")
     await context.close()

@@ -199,6 +199,8 @@ class People:
     ) -> str:
         """A new session; returns the cookie value (only its SHA-256 is stored)."""
         token = secrets.token_urlsafe(32)
+        # Expired sessions open nothing already; sweeping them here keeps the table small.
+        await conn.execute(text("DELETE FROM console_sessions WHERE expires_at <= :now"), {"now": now})
         await conn.execute(
             text("UPDATE console_users SET failed_logins = 0, locked_until = NULL WHERE user_id = :id"),
             {"id": user_id},

@@ -146,6 +146,28 @@ async def ship(request: Request, visit: Desked, order_id: str, form: Form) -> Re
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
 
+@router.post("/{order_id}/cancel", response_class=HTMLResponse)
+async def cancel(request: Request, visit: Desked, order_id: str, form: Form) -> Response:
+    """Cancel every unshipped unit of the order."""
+    try:
+        await visit.services.orders.cancel(order_id, form.get("reason", "").strip() or "cancelled on request")
+    except ApiProblem as problem:
+        found = await visit.services.orders.order(order_id)
+        invoices = await _invoices_of(visit, found)
+        errors = problem_errors(problem, {"reason"})
+        return render(
+            request,
+            "orders/detail.html",
+            visit,
+            status_code=problem.status,
+            order=found,
+            invoices=invoices,
+            form=form,
+            errors=errors,
+        )
+    return RedirectResponse(f"/orders/{order_id}", status_code=303)
+
+
 stock_router = APIRouter(prefix="/stock", include_in_schema=False)
 
 
