@@ -58,8 +58,9 @@ class Deployment:
     ledger: RunningService
     support: RunningService
     users: dict[str, str] = field(default_factory=dict)
+    password: str = PASSWORD  # every test user's
 
-    async def add_user(self, email: str, name: str, *roles: Role, password: str = PASSWORD) -> str:
+    async def add_user(self, email: str, name: str, *roles: Role) -> str:
         from console_service.service_layer.people import add_user
         from console_service.web.core import Console
 
@@ -69,7 +70,7 @@ class Deployment:
             email=email,
             name=name,
             roles=[r.value for r in roles],
-            password=password,
+            password=self.password,
             locale="en_DK",
             now=console.now(),
         )

@@ -6,18 +6,15 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from backoffice_events.testing import eventually
 from backoffice_platform.auth import Role
 
-from ..conftest import Deployment
-from .conftest import log_in, new_page, screenshot, serious_violations
-
 pytestmark = pytest.mark.integration
 
 
-async def stock_the_shop(deployment: Deployment) -> None:
+async def stock_the_shop(deployment) -> None:
     order = deployment.order.client
     for sku, name, price, quantity in (
         ("CHAIR-OAK", "Oak chair", "120.00", 40),
@@ -35,18 +32,16 @@ async def stock_the_shop(deployment: Deployment) -> None:
     assert (await deployment.billing.client.post("/accounts", json=account)).status_code in (200, 201)
 
 
-async def test_an_order_clerk_enters_and_ships_an_order_and_sees_its_invoice(
-    deployment: Deployment, browser: Browser
-) -> None:
+async def test_an_order_clerk_enters_and_ships_an_order_and_sees_its_invoice(deployment, ui) -> None:
     await stock_the_shop(deployment)
     # Billing lets billing clerks (not order clerks) read invoices, so Olga holds both roles.
     await deployment.add_user("olga@example.com", "Olga Order", Role.ORDER_CLERK, Role.BILLING_CLERK)
-    context, page = await new_page(browser)
-    await log_in(page, deployment.url, "olga@example.com")
+    context, page = await ui.new_page()
+    await ui.log_in(page, deployment.url, "olga@example.com")
 
     await page.get_by_role("link", name="Order desk").first.click()
     await page.get_by_role("link", name="Enter an order").click()
-    assert await serious_violations(page) == []
+    assert await ui.serious_violations(page) == []
     await page.get_by_label("Customer").fill("cust-nordlys")
     await page.get_by_label("SKU, line 1").fill("CHAIR-OAK")
     # Price and availability appear beside the line as the SKU is typed (htmx).
@@ -67,7 +62,7 @@ async def test_an_order_clerk_enters_and_ships_an_order_and_sees_its_invoice(
     # The API's problem is shown beside the line it names; nothing was placed.
     problem = page.locator("#lines-1-sku ~ .problem")
     await expect(problem).to_contain_text("NO-SUCH-SKU")
-    await screenshot(page, "order-entry")
+    await ui.screenshot(page, "order-entry")
     await page.get_by_label("SKU, line 2").fill("")
     await page.get_by_label("Quantity, line 2").fill("")
     await page.get_by_role("button", name="Place order").click()
@@ -87,18 +82,18 @@ async def test_an_order_clerk_enters_and_ships_an_order_and_sees_its_invoice(
     await eventually(invoiced, timeout=60)
     await expect(page.locator("#invoices")).to_contain_text("450,00 €")  # 3 x 120 + 25 % VAT
     await expect(page.locator(".history")).to_contain_text("by olga@example.com")
-    assert await serious_violations(page) == []
-    await screenshot(page, "order-desk-order")
+    assert await ui.serious_violations(page) == []
+    await ui.screenshot(page, "order-desk-order")
 
     await page.get_by_role("link", name="Order desk").click()
     await expect(page.locator("table")).to_contain_text("cust-nordlys")
-    assert await serious_violations(page) == []
-    await screenshot(page, "order-desk")
+    assert await ui.serious_violations(page) == []
+    await ui.screenshot(page, "order-desk")
     await page.get_by_role("link", name="Stock").click()
     await expect(page.locator("table")).to_contain_text("CHAIR-OAK")
     await expect(page.locator("tr", has_text="CHAIR-OAK")).to_contain_text("37")
-    assert await serious_violations(page) == []
-    await screenshot(page, "stock")
+    assert await ui.serious_violations(page) == []
+    await ui.screenshot(page, "stock")
 
     # A second order, cancelled before it ships: its reserved desk is free again.
     await page.goto(deployment.url + "/orders/new")

@@ -4,31 +4,28 @@ a form without its CSRF token is refused, a logged-out session cannot be reused.
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from backoffice_platform.auth import Role
-
-from ..conftest import Deployment
-from .conftest import log_in, log_out, new_page, screenshot, serious_violations
 
 pytestmark = pytest.mark.integration
 
 
-async def test_guards(deployment: Deployment, browser: Browser) -> None:
+async def test_guards(deployment, ui) -> None:
     await deployment.add_user("olga@example.com", "Olga Order", Role.ORDER_CLERK)
-    context, page = await new_page(browser)
+    context, page = await ui.new_page()
     await page.goto(deployment.url + "/orders")
     await page.wait_for_url("**/login")  # not logged in: to the login page
-    assert await serious_violations(page) == []
-    await screenshot(page, "login")
-    await log_in(page, deployment.url, "olga@example.com")
+    assert await ui.serious_violations(page) == []
+    await ui.screenshot(page, "login")
+    await ui.log_in(page, deployment.url, "olga@example.com")
 
     # A role that may not open a page gets a 403 page, in the browser's own navigation.
     for path in ("/accounting", "/accounting/bills", "/service", "/admin/users"):
         answer = await page.goto(deployment.url + path)
         assert answer is not None and answer.status == 403, path
         await expect(page.locator("h1")).to_have_text("Not for your role")
-    assert await serious_violations(page) == []
+    assert await ui.serious_violations(page) == []
 
     # A form stripped of its CSRF token is refused, and nothing is changed.
     await page.goto(deployment.url + "/account/password")
@@ -44,8 +41,8 @@ async def test_guards(deployment: Deployment, browser: Browser) -> None:
     cookies = await context.cookies()
     session = [c for c in cookies if c["name"] == "__Host-bo_session"]
     assert session and session[0]["secure"] and session[0]["httpOnly"] and session[0]["sameSite"] == "Strict"
-    await log_out(page)
-    replay, again = await new_page(browser)
+    await ui.log_out(page)
+    replay, again = await ui.new_page()
     await replay.add_cookies(session)  # type: ignore[arg-type]
     await again.goto(deployment.url + "/orders")
     await again.wait_for_url("**/login")

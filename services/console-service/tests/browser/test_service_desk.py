@@ -6,19 +6,16 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from backoffice_events.testing import eventually
 from backoffice_platform.auth import Role
-
-from ..conftest import Deployment
-from .conftest import log_in, new_page, screenshot, serious_violations
 
 pytestmark = pytest.mark.integration
 ADDRESS = {"name": "Fjord A/S", "line1": "Kaj 2", "postal_code": "8000", "city": "Aarhus", "country": "DK"}
 
 
-async def an_invoiced_customer(deployment: Deployment) -> tuple[str, str]:
+async def an_invoiced_customer(deployment) -> tuple[str, str]:
     """A shipped order of cust-fjord, its invoice issued and known to support."""
     order, billing, support = deployment.order.client, deployment.billing.client, deployment.support.client
     body = {
@@ -74,15 +71,15 @@ async def an_invoiced_customer(deployment: Deployment) -> tuple[str, str]:
     return str(ticket.json()["ticket_id"]), invoice_id
 
 
-async def test_an_agent_resolves_a_ticket_with_a_credit(deployment: Deployment, browser: Browser) -> None:
+async def test_an_agent_resolves_a_ticket_with_a_credit(deployment, ui) -> None:
     ticket_id, invoice_id = await an_invoiced_customer(deployment)
     await deployment.add_user("sam@example.com", "Sam Service", Role.SUPPORT_AGENT)
-    context, page = await new_page(browser)
-    await log_in(page, deployment.url, "sam@example.com")
+    context, page = await ui.new_page()
+    await ui.log_in(page, deployment.url, "sam@example.com")
     await page.get_by_role("link", name="Service desk").first.click()
     await expect(page.locator("table")).to_contain_text("one lamp arrived broken")
-    assert await serious_violations(page) == []
-    await screenshot(page, "service-desk")
+    assert await ui.serious_violations(page) == []
+    await ui.screenshot(page, "service-desk")
     await page.get_by_role("link", name=ticket_id).click()
     await expect(page.locator("#timeline")).to_contain_text("invoice issued")
 
@@ -107,6 +104,6 @@ async def test_an_agent_resolves_a_ticket_with_a_credit(deployment: Deployment, 
 
     await eventually(credited, timeout=60)
     await expect(page.locator(".history").first).to_contain_text("by sam@example.com")
-    assert await serious_violations(page) == []
-    await screenshot(page, "service-desk-ticket")
+    assert await ui.serious_violations(page) == []
+    await ui.screenshot(page, "service-desk-ticket")
     await context.close()

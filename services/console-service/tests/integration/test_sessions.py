@@ -11,8 +11,6 @@ import pytest
 
 from backoffice_platform.auth import Role
 
-from ..conftest import PASSWORD, Deployment
-
 pytestmark = pytest.mark.integration
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -24,7 +22,9 @@ def cookie(response: httpx.Response, name: str) -> str:
     raise AssertionError(f"no {name} cookie in {response.headers.get_list('set-cookie')}")
 
 
-async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+async def log_in(
+    client: httpx.AsyncClient, email: str, password: str = "correct horse battery staple"
+) -> httpx.Response:
     page = await client.get("/login")
     nonce = cookie(page, "__Host-bo_login")
     match = CSRF.search(page.text)
@@ -36,7 +36,7 @@ async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD
     )
 
 
-async def test_session_cookie_is_secure_httponly_strict_and_logout_ends_it(deployment: Deployment) -> None:
+async def test_session_cookie_is_secure_httponly_strict_and_logout_ends_it(deployment) -> None:
     await deployment.add_user("olga@example.com", "Olga Order", Role.ORDER_CLERK)
     async with httpx.AsyncClient(base_url=deployment.url) as client:
         done = await log_in(client, "olga@example.com")
@@ -59,15 +59,17 @@ async def test_session_cookie_is_secure_httponly_strict_and_logout_ends_it(deplo
         assert reused.status_code == 303 and reused.headers["location"] == "/login"
 
 
-async def test_login_without_its_csrf_token_is_refused(deployment: Deployment) -> None:
+async def test_login_without_its_csrf_token_is_refused(deployment) -> None:
     await deployment.add_user("olga@example.com", "Olga Order", Role.ORDER_CLERK)
     async with httpx.AsyncClient(base_url=deployment.url) as client:
-        refused = await client.post("/login", data={"email": "olga@example.com", "password": PASSWORD})
+        refused = await client.post(
+            "/login", data={"email": "olga@example.com", "password": "correct horse battery staple"}
+        )
         assert refused.status_code == 403
         assert not [h for h in refused.headers.get_list("set-cookie") if h.startswith("__Host-bo_session")]
 
 
-async def test_repeated_failures_lock_the_account(deployment: Deployment) -> None:
+async def test_repeated_failures_lock_the_account(deployment) -> None:
     await deployment.add_user("olga@example.com", "Olga Order", Role.ORDER_CLERK)
     async with httpx.AsyncClient(base_url=deployment.url) as client:
         for _ in range(5):
@@ -79,7 +81,7 @@ async def test_repeated_failures_lock_the_account(deployment: Deployment) -> Non
         assert (await log_in(client, "olga@example.com")).status_code == 303
 
 
-async def test_the_services_see_the_user_as_the_principal(deployment: Deployment) -> None:
+async def test_the_services_see_the_user_as_the_principal(deployment) -> None:
     from console_service.web.core import Console
 
     user_id = await deployment.add_user("olga@example.com", "Olga Order", Role.ORDER_CLERK)
