@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK := deploy/local/stack.sh
 PACKAGES := -e libs/events -e libs/platform -e services/order-service -e services/billing-service \
-            -e services/ledger-service -e services/support-service -e cli
+            -e services/ledger-service -e services/support-service -e services/console-service -e cli
 STAMP := $(VENV)/.installed
 
 .PHONY: venv tools up down status logs topics lint format test test-unit test-integration run bench contracts clean
@@ -14,6 +14,7 @@ $(STAMP): requirements.txt $(wildcard */*/pyproject.toml) $(wildcard cli/pyproje
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.8
 	@$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.txt $(PACKAGES)
+	@bash deploy/local/console-assets.sh
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## virtual env with every package installed editable
@@ -40,8 +41,9 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-tools:  ## test tools beyond the venv (promtool), installed once
+tools:  ## what the tests need beyond the venv: promtool and Debian's chromium, installed once
 	@bash deploy/local/tools.sh
+	@bash deploy/local/browser.sh
 
 test: venv tools up lint  ## the whole suite on the real stack
 	$(BIN)/pytest -p no:cacheprovider

@@ -48,6 +48,9 @@ COMPOSE_DIR = DEPLOY / "compose"
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 
 SERVICES = ("order", "billing", "ledger", "support")
+# The console is another kind of deployable (an API only, no worker); its manifests are still
+# to be written (it also needs its htmx assets built into the image), so it is not in SERVICES.
+NOT_YET_DEPLOYED = ("console",)
 # Oldest and newest Kubernetes minor versions the manifests are meant for (schemas bundled with
 # kubernetes-validate; it picks the newest bundled schema set not newer than the one asked for).
 K8S_VERSIONS = ("1.30.0", "1.37.0")
@@ -778,7 +781,7 @@ def dockerfile_user() -> int:
 
 def test_the_services_deployed_are_the_services_in_the_repository() -> None:
     assert sorted(p.name.removesuffix("-service") for p in (REPO / "services").glob("*-service")) == sorted(
-        SERVICES
+        [*SERVICES, *NOT_YET_DEPLOYED]
     )
 
 
@@ -1317,7 +1320,7 @@ def test_dockerfile_pins_the_base_runs_as_non_root_and_checks_health() -> None:
 def test_dockerfile_installs_every_workspace_package() -> None:
     packages = {str(p.parent.relative_to(REPO)) for p in REPO.glob("*/*/pyproject.toml")}
     packages = {p for p in packages if p.startswith(("libs/", "services/"))} | {"cli"}
-    assert len(packages) == 2 + len(SERVICES) + 1
+    assert len(packages) == 2 + len(SERVICES) + len(NOT_YET_DEPLOYED) + 1
     run = " ".join(a for i, a in dockerfile_instructions() if i == "RUN")
     copies = [a.split() for i, a in dockerfile_instructions() if i == "COPY" and "--from" not in a]
     copied = {c[0] for c in copies}

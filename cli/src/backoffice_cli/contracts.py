@@ -34,7 +34,13 @@ def openapi(name: str) -> dict[str, Any]:
         "in": "header",
         "name": "X-API-Key",
     }
-    doc["security"] = [{"ApiKey": []}]
+    # People reach the services through the console, with its signed short-lived token.
+    doc["components"]["securitySchemes"]["UserToken"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT (EdDSA, signed by the console)",
+    }
+    doc["security"] = [{"ApiKey": []}, {"UserToken": []}]
     return doc
 
 

@@ -22,6 +22,7 @@ from backoffice_platform.settings import ServiceSettings
 from . import operations
 from .local import admin_key, api_url
 from .services import available, definition
+from .users import users
 
 app = typer.Typer(help="Operate a running Backoffice system.", no_args_is_help=True)
 dlq = typer.Typer(help="Dead letters: inspect and replay.", no_args_is_help=True)
@@ -30,6 +31,7 @@ events = typer.Typer(help="Watch the event topics.", no_args_is_help=True)
 app.add_typer(dlq, name="dlq")
 app.add_typer(ledger, name="ledger")
 app.add_typer(events, name="events")
+app.add_typer(users, name="users")
 console = Console()
 
 

@@ -11,6 +11,8 @@ import time
 
 import httpx
 
+from backoffice_platform.user_tokens import ensure_key_pair
+
 from .local import KEYS_FILE, LOCAL, api_url, ensure_local_keys
 from .services import PORTS, available
 
@@ -19,12 +21,29 @@ LOGS = LOCAL / "logs"
 
 def start_services(admin: str) -> dict[str, subprocess.Popen[bytes]]:
     LOGS.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "API_KEYS_FILE": str(KEYS_FILE), "LOG_JSON": "true"}
+    # The console signs each user's short-lived token; the services verify it with this key.
+    private, public = ensure_key_pair(LOCAL / "keys")
+    env = {
+        **os.environ,
+        "API_KEYS_FILE": str(KEYS_FILE),
+        "LOG_JSON": "true",
+        "CONSOLE_PUBLIC_KEY_FILE": str(public),
+        "CONSOLE_PRIVATE_KEY_FILE": str(private),
+        **{f"{name.upper()}_API_URL": api_url(name) for name in ("order", "billing", "ledger", "support")},
+    }
     procs = {}
-    for name in available():
+    for name in [*available(), "console"]:
         log = open(LOGS / f"{name}-service.log", "ab")  # noqa: SIM115 - lives as long as the process
         procs[name] = subprocess.Popen(
-            [sys.executable, "-m", f"{name}_service", "all", "--port", str(PORTS[name])],
+            # The console has no relay or consumers: its API is the whole of it.
+            [
+                sys.executable,
+                "-m",
+                f"{name}_service",
+                "api" if name == "console" else "all",
+                "--port",
+                str(PORTS[name]),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -74,12 +93,20 @@ def main() -> None:
         from .seed import seed_demo
 
         seed_demo(admin)
+        from .demo_users import ensure_demo_users
+
+        logins = ensure_demo_users()
     except BaseException:
         stop()
         raise
     print("\nBackoffice is running:")
+    print(f"  console  {api_url('console')}/  (the clerks' desks)")
     for name in procs:
-        print(f"  {name:8s} {api_url(name)}/docs")
+        if name != "console":
+            print(f"  {name:8s} {api_url(name)}/docs")
+    print(f"\nConsole logins (password for all: {logins.password}):")
+    for role, email in logins.emails.items():
+        print(f"  {role:15s} {email}")
     print(f"\nAPI keys per role: {LOCAL / 'demo-keys.json'} (admin key in {LOCAL / 'admin.key'})")
     print("Operator CLI: .venv/bin/backoffice status    Stop: Ctrl-C or `make down`\n")
     while True:

@@ -12,7 +12,8 @@ SERVICE_MODULES = {
     "ledger": "ledger_service.service",
     "support": "support_service.service",
 }
-PORTS = {"order": 8001, "billing": 8002, "ledger": 8003, "support": 8004}
+# The console (8005) is no API service: it is started beside them by `make run` (run.py).
+PORTS = {"order": 8001, "billing": 8002, "ledger": 8003, "support": 8004, "console": 8005}
 
 
 def definition(name: str) -> ServiceDefinition:

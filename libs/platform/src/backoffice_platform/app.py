@@ -32,6 +32,7 @@ from .errors import InvalidInput
 from .metrics import EVENTS_APPENDED, OUTBOX_BACKLOG, REQUEST_LATENCY
 from .problems import PROBLEM_JSON, install_problem_handlers, problem
 from .settings import ServiceSettings
+from .user_tokens import UserTokenVerifier
 
 
 @dataclass
@@ -45,6 +46,8 @@ class ServiceContext:
     keys: KeyRing
     kafka: KafkaConfig
     extras: dict[str, Any] = field(default_factory=dict)
+    # Verifies the console's signed user tokens; None: only API keys are accepted.
+    user_tokens: UserTokenVerifier | None = None
     _kafka_ok: tuple[float, bool] = (0.0, False)
 
 
@@ -53,12 +56,22 @@ def ctx_of(request: Request) -> ServiceContext:
     return ctx
 
 
+def authenticate(ctx: ServiceContext, request: Request) -> Principal:
+    """The caller: a person with the console's signed token (``Authorization: Bearer``), or a
+    machine or partner with an API key (``X-API-Key``)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        if ctx.user_tokens is None:
+            raise AuthError(401, "user tokens are not accepted here (no console public key configured)")
+        return ctx.user_tokens.verify(token.strip())
+    return ctx.keys.authenticate(request.headers.get("x-api-key"))
+
+
 def require(*roles: Role, read: bool = False) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: authenticate the caller and check one of ``roles`` (auditors pass reads)."""
 
     async def dependency(request: Request) -> Principal:
-        ctx = ctx_of(request)
-        principal = ctx.keys.authenticate(request.headers.get("x-api-key"))
+        principal = authenticate(ctx_of(request), request)
         if not permits(principal, roles, read_only=read):
             raise AuthError(403, f"role(s) {', '.join(sorted(principal.roles))} may not do this")
         await reject_unstorable_text(request)
@@ -224,6 +237,7 @@ def build_context(
         clock=clock or SystemClock(settings.company_zone()),
         keys=keys if keys is not None else KeyRing.from_environment(settings.api_keys_file),
         kafka=settings.kafka(),
+        user_tokens=UserTokenVerifier.from_file(settings.console_public_key_file),
     )
 
 

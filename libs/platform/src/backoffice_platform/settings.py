@@ -63,6 +63,8 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # "name:role[,role][:customer,customer]" entries with sha256 key hashes; see auth.py
     api_keys_file: str = ""
+    # PEM file with the console's Ed25519 public key: its signed user tokens are accepted too.
+    console_public_key_file: str = ""
     db_pool_size: int = 10
     # Worker processes serve /healthz, /readyz (Kafka, relay, consumers) and /metrics on this
     # port; 0 = off.

@@ -1,0 +1,1 @@
+"""The clerks' web console: people who log in, and the desks they work at."""
