@@ -6,9 +6,8 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import pytest_asyncio
-from sqlalchemy import text
+from e2e.flows import chart_reached_billing
 
-from backoffice_events.testing import eventually
 from backoffice_platform.testing import RunningService, running_service
 
 
@@ -37,27 +36,5 @@ async def system(databases, kafka_config) -> AsyncIterator[System]:
             svc.ctx.clock = services[0].clock
             svc.clock = services[0].clock
         system = System(*services)
-        await chart_reached_billing(system)
+        await chart_reached_billing(system.ledger, system.billing)
         yield system
-
-
-_COUNTS = {
-    "chart_accounts": text("SELECT count(*) FROM chart_accounts"),
-    "ledger_chart": text("SELECT count(*) FROM ledger_chart"),
-}
-
-
-async def _count(svc: RunningService, table: str) -> int:
-    async with svc.ctx.engine.connect() as conn:
-        return int((await conn.execute(_COUNTS[table])).scalar() or 0)
-
-
-async def chart_reached_billing(system: System) -> None:
-    """Wait until billing has consumed the chart the ledger published on its first start (the
-    relay publishes it on ``backoffice.ledger``), so bills can name its accounts."""
-
-    async def reached() -> bool:
-        published = await _count(system.ledger, "chart_accounts")
-        return published > 0 and await _count(system.billing, "ledger_chart") == published
-
-    await eventually(reached, timeout=60)

@@ -6,6 +6,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
+
 from backoffice_events.testing import eventually
 from backoffice_platform.testing import RunningService
 
@@ -97,3 +99,20 @@ async def receivable(ledger: RunningService, customer: str) -> Decimal:
 async def trial_balance_is_zero(ledger: RunningService) -> bool:
     body = await ok(await ledger.client.get("/trial-balance"))
     return bool(body["balanced"]) and all(Decimal(t["net"]) == 0 for t in body["totals"])
+
+
+async def _count(svc: RunningService, table: str) -> int:
+    # ``table`` is one of two fixed names below, never input.
+    async with svc.ctx.engine.connect() as conn:
+        return int((await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() or 0)  # noqa: S608
+
+
+async def chart_reached_billing(ledger: RunningService, billing: RunningService) -> None:
+    """Wait until billing has consumed the chart the ledger published on its first start (the
+    relay publishes it on ``backoffice.ledger``), so bills can name its accounts."""
+
+    async def reached() -> bool:
+        published = await _count(ledger, "chart_accounts")
+        return published > 0 and await _count(billing, "ledger_chart") == published
+
+    await eventually(reached, timeout=60)

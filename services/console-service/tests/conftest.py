@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest_asyncio
 import uvicorn
+from e2e.flows import chart_reached_billing
 from fastapi import FastAPI
 
 from backoffice_platform.auth import Role
@@ -97,6 +98,7 @@ async def deployment(databases, kafka_config, tmp_path: Path) -> AsyncIterator[D
         ]
         for svc in services[1:]:  # one business clock, so dates agree across services
             svc.ctx.clock = svc.clock = services[0].clock
+        await chart_reached_billing(services[2], services[1])  # bills name the ledger's accounts
         urls = {}
         for svc in services:
             urls[f"{svc.definition.name}_api_url"] = await stack.enter_async_context(
