@@ -3,10 +3,12 @@ ticket's commands (reply, root cause, credit remedy, resolve). Only through supp
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from backoffice_events.catalog.support import RootCause
 
 from ..adapters.services import ApiProblem
 from ..domain.people import Desk
@@ -17,16 +19,7 @@ router = APIRouter(prefix="/service", include_in_schema=False)
 Desked = Annotated[Visit, at_desk(Desk.SERVICE)]
 Form = Annotated[dict[str, str], Depends(form_of)]
 STATUSES = ["open", "pending", "resolved", "closed"]
-ROOT_CAUSES = [
-    "late_delivery",
-    "wrong_item",
-    "damaged_goods",
-    "missing_item",
-    "billing_error",
-    "pricing_error",
-    "service_quality",
-    "other",
-]
+ROOT_CAUSES = list(get_args(RootCause))  # the one taxonomy, from the event catalog
 
 
 @router.get("", response_class=HTMLResponse)
